@@ -1,0 +1,38 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DepartmentKind(models.TextChoices):
+    DEPARTMENT = "department", _("Department")
+    PARK = "park", _("Park")
+    STREET = "street", _("Street / town")
+
+
+class TaskStatus(models.TextChoices):
+    NOT_STARTED = "not_started", _("Not started")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CLOSED = "closed", _("Closed off (verified)")
+
+
+class IndicatorKind(models.TextChoices):
+    AMOUNT = "amount", _("Cumulative amount")
+    COUNT = "count", _("Count")
+    GROWTH_RATE = "growth_rate", _("Growth rate")
+    RATIO = "ratio", _("Ratio")
+    MILESTONE = "milestone", _("Milestones")
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", _("Higher is better")
+    LOWER = "lower", _("Lower is better")
+
+
+class Frequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    MONTHLY = "monthly", _("Monthly")
+
+
+# Kinds whose figures are period amounts summed into a cumulative total, and whose target may be
+# split between departments and phased by month.
+SUMMED_KINDS = frozenset({IndicatorKind.AMOUNT, IndicatorKind.COUNT})

@@ -1,0 +1,186 @@
+"""Deterministic demo data: accounts for every role and figures from January to a demo 'today'.
+
+The same inputs give the same figures on every machine (a seeded random generator per indicator),
+so that screenshots, tests and benchmarks agree. The plan's targets are illustrative, and so is this.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
+from actions.models import Department, IndicatorDepartment, Plan
+from metrics.choices import FigureState
+from metrics.models import Figure
+from metrics.periods import periods_until, reporting_period
+from planboard.roles import Role
+
+DEMO_PASSWORD = "planboard-demo"
+
+# How fast an indicator runs against its target: most on course, some slightly behind, a few far behind.
+PACE_PROFILES = [
+    ("ahead", Decimal("1.12"), Decimal("1.5")),
+    ("ahead", Decimal("1.04"), Decimal("0.6")),
+    ("on course", Decimal("1.00"), Decimal("0.1")),
+    ("slightly behind", Decimal("0.95"), Decimal("-0.5")),
+    ("slightly behind", Decimal("0.92"), Decimal("-0.8")),
+    ("far behind", Decimal("0.70"), Decimal("-2.5")),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    department: str = ""
+
+
+def demo_today(plan: Plan, pinned: datetime.date | None) -> datetime.date:
+    """The demo's 'today': the pinned date when it falls in the plan year, else 20 May of that year."""
+    if pinned and pinned.year == plan.year:
+        return pinned
+    return datetime.date(plan.year, 5, 20)
+
+
+@transaction.atomic
+def seed_accounts(*, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
+    """Create (or reset the password of) one account per role and one staff account per department."""
+    User = get_user_model()
+    groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
+
+    def account(username: str, *, role: Role | None, **extra) -> "User":
+        user, _ = User.objects.get_or_create(username=username, defaults=extra)
+        user.set_password(password)
+        for name, value in extra.items():
+            setattr(user, name, value)
+        user.save()
+        if role:
+            user.groups.add(groups[role])
+        return user
+
+    accounts = [
+        DemoAccount("admin", "superuser"),
+        DemoAccount("leader", Role.LEADER.label),
+        DemoAccount("supervisor", Role.SUPERVISOR.label),
+    ]
+    account("admin", role=None, is_staff=True, is_superuser=True, first_name="系统管理员")
+    account("leader", role=Role.LEADER, first_name="区领导")
+    account("supervisor", role=Role.SUPERVISOR, first_name="督查办")
+    for department in Department.objects.all():
+        user = account(f"staff-{department.code}", role=Role.STAFF, first_name=f"{department.short_name}填报员")
+        department.members.add(user)
+        accounts.append(DemoAccount(user.username, Role.STAFF.label, department.short_name))
+    return accounts
+
+
+def seed_figures(*, plan: Plan, today: datetime.date, batch_size: int = 2000) -> int:
+    """Create the demo figures of a plan up to `today`; existing figures are kept. Returns how many were new."""
+    User = get_user_model()
+    staff_by_department = {
+        d.pk: User.objects.filter(username=f"staff-{d.code}").first() for d in Department.objects.all()
+    }
+    assignments = (
+        IndicatorDepartment.objects.filter(indicator__task__action__plan=plan)
+        .select_related("indicator", "department")
+        .order_by("indicator__code", "department__code")
+    )
+    counts = {}
+    for a in assignments:
+        counts[a.indicator_id] = counts.get(a.indicator_id, 0) + 1
+
+    created = 0
+    batch: list[Figure] = []
+    for assignment in assignments:
+        batch.extend(_figures_for(assignment, counts[assignment.indicator_id], plan, today, staff_by_department))
+        if len(batch) >= batch_size:
+            created += _save(batch, batch_size)
+            batch = []
+    created += _save(batch, batch_size)
+    return created
+
+
+def _save(batch: list[Figure], batch_size: int) -> int:
+    before = Figure.objects.count()
+    Figure.objects.bulk_create(batch, batch_size=batch_size, ignore_conflicts=True)
+    return Figure.objects.count() - before
+
+
+def _figures_for(assignment, department_count, plan, today, staff_by_department):
+    indicator, department = assignment.indicator, assignment.department
+    rng = random.Random(f"{plan.year}:{indicator.code}:{department.code}")
+    profile = PACE_PROFILES[random.Random(f"{plan.year}:{indicator.code}").randrange(len(PACE_PROFILES))]
+    _, pace, rate_offset = profile
+    # Up to the period now due (a month is reported after it ends), some of whose reports are missing.
+    current = reporting_period(today, indicator.frequency)
+    starts = [start for start in periods_until(plan.year, indicator.frequency, today) if start <= current]
+
+    target = assignment.target_share
+    if target is None and indicator.annual_target is not None:
+        target = indicator.annual_target / department_count if indicator.is_summed else indicator.annual_target
+
+    # About a quarter of the departments have not sent this period's report yet; the rest miss a cell now and then.
+    department_late = random.Random(f"{plan.year}:{department.code}:late").random() < 0.25
+    cumulative_reported = Decimal("0")
+    for start in starts:
+        end = _period_end(start, indicator.frequency)
+        if start == current and (department_late or rng.random() < 0.04):
+            continue
+        entered_at = _entered_at(rng, end, today)
+        figure = Figure(
+            indicator=indicator,
+            department=department,
+            period_start=start,
+            entered_by=staff_by_department.get(department.pk),
+            entered_at=entered_at,
+        )
+        if rng.random() < 0.015:
+            figure.state = FigureState.NOT_APPLICABLE
+            figure.note = "本期无此项业务（演示数据）"
+        elif indicator.kind in SUMMED_KINDS:
+            expected_cumulative = target * _schedule_share(indicator, plan.year, end) * pace
+            noise = Decimal(str(round(rng.uniform(0.9, 1.1), 3)))
+            wanted = max(expected_cumulative * noise, cumulative_reported)
+            if indicator.kind == IndicatorKind.COUNT:
+                wanted = wanted.quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+            figure.value = (wanted - cumulative_reported).quantize(Decimal("0.0001"))
+            cumulative_reported += figure.value
+        else:
+            offset = rate_offset if indicator.direction == Direction.HIGHER else -rate_offset
+            noise = Decimal(str(round(rng.uniform(-0.3, 0.3), 2)))
+            figure.value = ((target or Decimal("0")) + offset + noise).quantize(Decimal("0.01"))
+        yield figure
+
+
+def _period_end(start: datetime.date, frequency: str) -> datetime.date:
+    if frequency == Frequency.WEEKLY:
+        return start + datetime.timedelta(days=6)
+    next_month = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return next_month - datetime.timedelta(days=1)
+
+
+def _schedule_share(indicator, year: int, end: datetime.date) -> Decimal:
+    """The share of the annual target due by `end`: phased monthly targets where set, else time elapsed."""
+    if indicator.monthly_targets and indicator.annual_target:
+        # Within a month, interpolate between the previous month's cumulative target and this one's.
+        targets = [Decimal(str(v)) for v in indicator.monthly_targets]
+        month_end = _period_end(end.replace(day=1), Frequency.MONTHLY)
+        previous = targets[end.month - 2] if end.month > 1 else Decimal("0")
+        done = previous + (targets[end.month - 1] - previous) * Decimal(end.day) / Decimal(month_end.day)
+        return done / indicator.annual_target
+    start = datetime.date(year, 1, 1)
+    days = (datetime.date(year, 12, 31) - start).days + 1
+    return Decimal(min(max((end - start).days + 1, 0), days)) / Decimal(days)
+
+
+def _entered_at(rng: random.Random, period_end: datetime.date, today: datetime.date) -> datetime.datetime:
+    """Most reports arrive the next working day; about one in eight comes days late."""
+    delay_days = rng.choice([3, 4, 5]) if rng.random() < 0.12 else 1
+    day = min(period_end + datetime.timedelta(days=delay_days), today)
+    moment = datetime.datetime.combine(day, datetime.time(hour=rng.randint(8, 17), minute=rng.randint(0, 59)))
+    return timezone.make_aware(moment)

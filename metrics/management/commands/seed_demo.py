@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from actions.models import Plan
+from metrics.demo import DEMO_PASSWORD, demo_today, seed_accounts, seed_figures
+from metrics.tasks import rollup_plan
+
+
+class Command(BaseCommand):
+    help = "Create demo accounts for every role and deterministic figures up to a demo 'today'. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--year", type=int, help="plan year (default: the latest plan)")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help="password of every demo account")
+
+    def handle(self, *args, year=None, password, **options):
+        if not Plan.objects.exists():
+            call_command("load_plan", stdout=self.stdout, stderr=self.stderr)
+        plans = Plan.objects.all()
+        plan = (plans.filter(year=year) if year else plans.order_by("-year")).first()
+        if plan is None:
+            raise CommandError(f"There is no plan for {year}; load one with load_plan first.")
+
+        today = demo_today(plan, settings.PLANBOARD_TODAY)
+        accounts = seed_accounts(password=password)
+        created = seed_figures(plan=plan, today=today)
+        rollup_plan.delay(plan.pk, today.isoformat())
+
+        self.stdout.write(self.style.SUCCESS(f"Demo data for plan {plan.year} up to {today}: {created} new figures."))
+        if settings.PLANBOARD_TODAY != today:
+            self.stdout.write(f"Run the app with PLANBOARD_TODAY={today} to see the campaign as of that day.")
+        self.stdout.write(f"\nDemo accounts (password for all: {password}):")
+        for account in accounts:
+            self.stdout.write(f"  {account.username:<26} {account.role} {account.department}")
