@@ -62,10 +62,10 @@ def env_date(name: str) -> datetime.date | None:
         raise ImproperlyConfigured(f"{name} must be an ISO date (YYYY-MM-DD); got {value!r}") from None
 
 
-def env_database(name: str, default: str) -> dict:
+def env_database(name: str, default: str, *, conn_max_age: int = 0) -> dict:
     value = _raw(name) or default
     try:
-        config = dj_database_url.parse(value, conn_max_age=60, conn_health_checks=True)
+        config = dj_database_url.parse(value, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0)
     except (ValueError, KeyError) as exc:
         raise ImproperlyConfigured(f"{name} is not a database URL this project can use: {exc}") from None
     if not config.get("ENGINE"):

@@ -75,7 +75,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        # Seconds a connection is kept for reuse; 0 closes it after each request or task.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", default=60),
+    )
+}
 # CI points a real Celery worker at the test database, so its name must be known in advance.
 if env_str("DATABASE_TEST_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}

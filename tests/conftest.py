@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 import pytest
+from celery import current_app
 from django.contrib.auth.models import AnonymousUser
 
 from actions.models import Department
@@ -36,3 +37,19 @@ def cast(db):
         staff_b=make_user("staff-b", role=Role.STAFF, departments=[dept_b]),
         anonymous=AnonymousUser(),
     )
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_process(request):
+    """Run Celery tasks eagerly, except in tests marked `worker`, which need the real worker of .ci/run.
+
+    A test's data is not committed (each test runs in a rolled-back transaction), so a worker in another
+    process could not see it.
+    """
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    previous = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    yield
+    current_app.conf.task_always_eager = previous

@@ -43,3 +43,44 @@ class EnvTests:
         config = env_database("X_DB", default="sqlite://")
         assert config["ENGINE"] == "django.db.backends.postgresql"
         assert config["NAME"] == "planboard"
+
+
+def read_settings(**env) -> tuple[int, str]:
+    """Import the settings in a fresh interpreter with exactly these variables; return (exit code, output)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "from django.conf import settings; s = settings; "
+        "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, s.DATABASES['default']['ENGINE'], s.LANGUAGE_CODE, s.TIME_ZONE)"
+    )
+    base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "planboard.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**base, **env}, cwd=Path(__file__).resolve().parents[1],
+        capture_output=True, text=True, timeout=60,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+class SettingsTests:
+    def test_the_defaults_run_on_a_laptop(self):
+        code, out = read_settings(DEBUG="1")
+        assert code == 0, out
+        assert out.split() == ["True", "True", "django.db.backends.sqlite3", "zh-hans", "Asia/Shanghai"]
+
+    def test_production_is_switched_by_environment_variables(self):
+        code, out = read_settings(
+            SECRET_KEY="s", DATABASE_URL="postgres://u@db.internal:5432/planboard", CELERY_BROKER_URL="redis://127.0.0.1:6379/0"
+        )
+        assert code == 0, out
+        assert out.split()[:3] == ["False", "False", "django.db.backends.postgresql"]
+
+    @pytest.mark.parametrize(
+        "env, variable",
+        [({}, "SECRET_KEY"), ({"DEBUG": "perhaps"}, "DEBUG"), ({"DEBUG": "1", "PLANBOARD_TODAY": "20 May"}, "PLANBOARD_TODAY")],
+    )
+    def test_it_refuses_to_start_with_a_bad_or_missing_value(self, env, variable):
+        code, out = read_settings(**env)
+        assert code != 0
+        assert "ImproperlyConfigured" in out and variable in out

@@ -1,0 +1,88 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Max, Sum
+
+from actions.models import Department, Indicator, IndicatorDepartment
+from metrics.choices import FigureState
+from metrics.demo import DEMO_PASSWORD
+from metrics.models import Figure, PlanRollup
+from metrics.periods import reporting_period
+from planboard.roles import Role
+
+TODAY = datetime.date(2022, 5, 20)
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.PLANBOARD_TODAY = TODAY
+    call_command("seed_demo", verbosity=0)
+
+
+def snapshot():
+    return list(Figure.objects.order_by("indicator__code", "department__code", "period_start").values_list(
+        "indicator__code", "department__code", "period_start", "state", "value", "entered_at"
+    ))
+
+
+class SeedDemoTests:
+    def test_it_creates_an_account_for_every_role_and_department(self, demo, client):
+        users = get_user_model().objects
+        assert users.get(username="leader").groups.filter(name=Role.LEADER).exists()
+        assert users.get(username="supervisor").groups.filter(name=Role.SUPERVISOR).exists()
+        for department in Department.objects.all():
+            staff = users.get(username=f"staff-{department.code}")
+            assert list(staff.departments.all()) == [department]
+        assert 15 <= Department.objects.count() <= 20
+        assert client.login(username="staff-industry", password=DEMO_PASSWORD)
+
+    def test_it_is_deterministic_and_safe_to_run_again(self, demo):
+        first = snapshot()
+        call_command("seed_demo", verbosity=0)
+        assert snapshot() == first
+        Figure.objects.all().delete()
+        call_command("seed_demo", verbosity=0)
+        assert snapshot() == first
+
+    def test_it_keeps_figures_someone_entered(self, demo):
+        figure = Figure.objects.filter(state=FigureState.REPORTED).first()
+        figure.value = Decimal("123.4567")
+        figure.save()
+        call_command("seed_demo", verbosity=0)
+        figure.refresh_from_db()
+        assert figure.value == Decimal("123.4567")
+
+    def test_figures_run_from_january_to_the_demo_today(self, demo):
+        weekly = Figure.objects.filter(indicator__frequency="weekly")
+        monthly = Figure.objects.filter(indicator__frequency="monthly")
+        assert weekly.order_by("period_start").first().period_start == datetime.date(2022, 1, 3)
+        assert weekly.aggregate(m=Max("period_start"))["m"] == datetime.date(2022, 5, 16)
+        assert monthly.aggregate(m=Max("period_start"))["m"] == datetime.date(2022, 4, 1)
+        assert Figure.objects.filter(entered_at__date__gt=TODAY).count() == 0
+
+    def test_some_current_reports_are_still_missing(self, demo):
+        week = reporting_period(TODAY, "weekly")
+        expected = IndicatorDepartment.objects.filter(indicator__frequency="weekly").count()
+        entered = Figure.objects.filter(indicator__frequency="weekly", period_start=week).count()
+        assert 0 < entered < expected
+        rollup = PlanRollup.objects.get(as_of=TODAY)
+        assert 0 < rollup.departments_reported < rollup.departments_expected == Department.objects.count()
+
+    def test_the_campaign_is_mid_way_some_ahead_some_behind(self, demo):
+        """Cumulative amounts against time elapsed (a plain check here; the roll-up issue does the real math)."""
+        elapsed = Decimal((TODAY - datetime.date(2022, 1, 1)).days + 1) / 365
+        ratios = []
+        for indicator in Indicator.objects.filter(kind="amount", monthly_targets__isnull=True):
+            total = indicator.figures.aggregate(s=Sum("value"))["s"] or 0
+            ratios.append(total / indicator.annual_target / elapsed)
+        assert any(r >= 1 for r in ratios), "some indicators should be ahead of schedule"
+        assert any(Decimal("0.85") <= r < 1 for r in ratios), "some slightly behind"
+        assert any(r < Decimal("0.8") for r in ratios), "some far behind"
+
+    def test_it_marks_a_few_cells_not_applicable_with_a_note(self, demo):
+        na = Figure.objects.filter(state=FigureState.NOT_APPLICABLE)
+        assert na.exists()
+        assert not na.filter(value__isnull=False).exists() and not na.filter(note="").exists()
