@@ -33,6 +33,23 @@ class Frequency(models.TextChoices):
     MONTHLY = "monthly", _("Monthly")
 
 
+class EntryMode(models.TextChoices):
+    """What staff type for an amount or count; the other is derived (figures store the period amount)."""
+
+    PERIOD = "period", _("Amount of the period")
+    CUMULATIVE = "cumulative", _("Cumulative to date")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
 # Kinds whose figures are period amounts summed into a cumulative total, and whose target may be
 # split between departments and phased by month.
 SUMMED_KINDS = frozenset({IndicatorKind.AMOUNT, IndicatorKind.COUNT})

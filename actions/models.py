@@ -15,9 +15,11 @@ from actions.choices import (
     SUMMED_KINDS,
     DepartmentKind,
     Direction,
+    EntryMode,
     Frequency,
     IndicatorKind,
     TaskStatus,
+    Weekday,
 )
 
 
@@ -56,6 +58,20 @@ class Plan(TimestampedModel):
         validators=[MinValueValidator(Decimal("0"))],
     )
     deadline_warning_days = models.PositiveSmallIntegerField(_("yellow when a deadline is within (days)"), default=3)
+    # Reporting cadence (周调度、月通报): when reports are due, and how long they stay open after that.
+    report_weekday = models.PositiveSmallIntegerField(
+        _("weekly reports due on"), choices=Weekday.choices, default=Weekday.FRIDAY
+    )
+    report_due_time = models.TimeField(_("reports due at"), default=datetime.time(17, 0))
+    monthly_report_day = models.PositiveSmallIntegerField(
+        _("monthly reports due on day"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("Day of the following month."),
+    )
+    lock_after_days = models.PositiveSmallIntegerField(
+        _("period locks (days after due)"), default=3, help_text=_("After this, changes need a granted reopen request.")
+    )
 
     class Meta:
         ordering = ["-year"]
@@ -195,6 +211,9 @@ class Indicator(TimestampedModel):
         help_text=_("Optional: twelve cumulative targets, one for the end of each month; the last equals the annual target."),
     )
     direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices, default=Direction.HIGHER)
+    entry_mode = models.CharField(
+        _("staff enter"), max_length=12, choices=EntryMode.choices, default=EntryMode.PERIOD
+    )
     frequency = models.CharField(_("reporting frequency"), max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY)
     weight = models.DecimalField(
         _("weight"), max_digits=6, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(Decimal("0.01"))]

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from django.utils import translation
 
-from actions.choices import SUMMED_KINDS, DepartmentKind, Direction, Frequency, IndicatorKind
+from actions.choices import SUMMED_KINDS, DepartmentKind, Direction, EntryMode, Frequency, IndicatorKind
 from actions.models import monthly_targets_problem
 
 DEFAULT_PLAN_PATH = Path(__file__).resolve().parent / "plans" / "2022.yaml"
@@ -184,6 +184,18 @@ def _plan(check: _Checker, data: dict) -> dict:
         value = check.number(thresholds, key, "plan.thresholds", required=False)
         if value is not None:
             result[key] = value
+    reporting = check.mapping(data.get("reporting") or {}, "plan.reporting")
+    if "weekday" in reporting:
+        result["report_weekday"] = check.integer(reporting, "weekday", "plan.reporting", low=0, high=6)
+    if "due_time" in reporting:
+        try:
+            result["report_due_time"] = datetime.time.fromisoformat(str(reporting["due_time"]))
+        except ValueError:
+            check.problem("plan.reporting.due_time", f"{reporting['due_time']!r} is not a time (HH:MM)")
+    if "monthly_day" in reporting:
+        result["monthly_report_day"] = check.integer(reporting, "monthly_day", "plan.reporting", low=1, high=28)
+    if "lock_after_days" in reporting:
+        result["lock_after_days"] = check.integer(reporting, "lock_after_days", "plan.reporting", low=0, high=60)
     if "deadline_warning_days" in thresholds:
         result["deadline_warning_days"] = check.integer(thresholds, "deadline_warning_days", "plan.thresholds", low=0, high=60)
     return result
@@ -291,6 +303,9 @@ def _indicators(check: _Checker, value, parent: str, codes: set[str]) -> list[di
                 monthly = None
             else:
                 monthly = [str(Decimal(str(v))) for v in monthly]
+        entry_mode = check.choice(data, "entry", where, EntryMode, default=EntryMode.PERIOD.value)
+        if entry_mode == EntryMode.CUMULATIVE and kind and kind not in SUMMED_KINDS:
+            check.problem(f"{where}.entry", "only amounts and counts can be entered as cumulative values")
         assignments = []
         seen: set[str] = set()
         for j, entry in enumerate(check.items(data.get("departments"), f"{where}.departments"), start=1):
@@ -322,6 +337,7 @@ def _indicators(check: _Checker, value, parent: str, codes: set[str]) -> list[di
             "direction": check.choice(data, "direction", where, Direction, default=Direction.HIGHER.value),
             "frequency": check.choice(data, "frequency", where, Frequency, default=Frequency.MONTHLY.value),
             "weight": check.number(data, "weight", where, required=False, positive=True) or Decimal("1"),
+            "entry_mode": entry_mode,
             "departments": assignments,
         })
     return indicators

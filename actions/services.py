@@ -105,6 +105,7 @@ def _load_task(summary: PlanLoadSummary, action: Action, data: dict, departments
             "direction": ind["direction"],
             "frequency": ind["frequency"],
             "weight": ind["weight"],
+            "entry_mode": ind["entry_mode"],
         }
         indicator = existing or Indicator(code=ind["code"])
         summary.count(Indicator, created=existing is None)

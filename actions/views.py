@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
 from actions.selectors import action_cards, plan_current
-from metrics.selectors import latest_rollup
+from metrics.selectors import latest_rollup, stale_rollup
 from planboard.clock import today
 
 
@@ -12,4 +12,5 @@ def home(request):
     if plan:
         context["actions"] = action_cards(plan=plan)
         context["rollup"] = latest_rollup(plan=plan)
+        context["stale"] = stale_rollup(plan=plan)
     return render(request, "actions/home.html", context)

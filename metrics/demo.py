@@ -18,7 +18,7 @@ from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
 from actions.models import Department, IndicatorDepartment, Plan
 from metrics.choices import FigureState
 from metrics.models import Figure
-from metrics.periods import periods_until, reporting_period
+from metrics.periods import due_at, period_end, periods_until, reporting_period
 from planboard.roles import Role
 
 DEMO_PASSWORD = "planboard-demo"
@@ -128,10 +128,12 @@ def _figures_for(assignment, department_count, plan, today, staff_by_department)
     department_late = random.Random(f"{plan.year}:{department.code}:late").random() < 0.25
     cumulative_reported = Decimal("0")
     for start in starts:
-        end = _period_end(start, indicator.frequency)
+        end = period_end(start, indicator.frequency)
         if start == current and (department_late or rng.random() < 0.04):
             continue
-        entered_at = _entered_at(rng, end, today)
+        entered_at = _entered_at(rng, due_at(plan, start, indicator.frequency))
+        if timezone.localtime(entered_at).date() > today:
+            continue  # would arrive after "today": not reported yet
         figure = Figure(
             indicator=indicator,
             department=department,
@@ -157,19 +159,12 @@ def _figures_for(assignment, department_count, plan, today, staff_by_department)
         yield figure
 
 
-def _period_end(start: datetime.date, frequency: str) -> datetime.date:
-    if frequency == Frequency.WEEKLY:
-        return start + datetime.timedelta(days=6)
-    next_month = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    return next_month - datetime.timedelta(days=1)
-
-
 def _schedule_share(indicator, year: int, end: datetime.date) -> Decimal:
     """The share of the annual target due by `end`: phased monthly targets where set, else time elapsed."""
     if indicator.monthly_targets and indicator.annual_target:
         # Within a month, interpolate between the previous month's cumulative target and this one's.
         targets = [Decimal(str(v)) for v in indicator.monthly_targets]
-        month_end = _period_end(end.replace(day=1), Frequency.MONTHLY)
+        month_end = period_end(end.replace(day=1), Frequency.MONTHLY)
         previous = targets[end.month - 2] if end.month > 1 else Decimal("0")
         done = previous + (targets[end.month - 1] - previous) * Decimal(end.day) / Decimal(month_end.day)
         return done / indicator.annual_target
@@ -178,9 +173,8 @@ def _schedule_share(indicator, year: int, end: datetime.date) -> Decimal:
     return Decimal(min(max((end - start).days + 1, 0), days)) / Decimal(days)
 
 
-def _entered_at(rng: random.Random, period_end: datetime.date, today: datetime.date) -> datetime.datetime:
-    """Most reports arrive the next working day; about one in eight comes days late."""
-    delay_days = rng.choice([3, 4, 5]) if rng.random() < 0.12 else 1
-    day = min(period_end + datetime.timedelta(days=delay_days), today)
-    moment = datetime.datetime.combine(day, datetime.time(hour=rng.randint(8, 17), minute=rng.randint(0, 59)))
-    return timezone.make_aware(moment)
+def _entered_at(rng: random.Random, due: datetime.datetime) -> datetime.datetime:
+    """Most reports arrive on the due day before the deadline; about one in eight comes one to four days late."""
+    if rng.random() < 0.12:
+        return due + datetime.timedelta(days=rng.randint(1, 4), hours=rng.randint(-6, 6))
+    return due - datetime.timedelta(hours=rng.randint(1, 8), minutes=rng.randint(0, 59))

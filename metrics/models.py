@@ -72,3 +72,22 @@ class PlanRollup(models.Model):
 
     def __str__(self):
         return f"{self.plan.year} @ {self.as_of}"
+
+
+class StaleRollup(models.Model):
+    """A plan whose roll-up missed an update (the broker was down when figures were saved).
+
+    Pages say so; the next full roll-up of the plan catches up and deletes the row.
+    """
+
+    plan = models.OneToOneField(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="stale_rollup")
+    since = models.DateTimeField(_("stale since"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["since"]
+        verbose_name = _("stale roll-up")
+        verbose_name_plural = _("stale roll-ups")
+
+    def __str__(self):
+        return f"{self.plan.year} since {self.since:%Y-%m-%d %H:%M}"

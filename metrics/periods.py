@@ -2,6 +2,8 @@
 
 import datetime
 
+from django.utils import timezone
+
 from actions.choices import Frequency
 
 
@@ -16,6 +18,27 @@ def reporting_period(day: datetime.date, frequency: str) -> datetime.date:
     if frequency == Frequency.WEEKLY:
         return period_start(day, frequency)
     return period_start(day.replace(day=1) - datetime.timedelta(days=1), frequency)
+
+
+def period_end(start: datetime.date, frequency: str) -> datetime.date:
+    """The last day of the period that starts on `start`."""
+    if frequency == Frequency.WEEKLY:
+        return start + datetime.timedelta(days=6)
+    next_month = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return next_month - datetime.timedelta(days=1)
+
+
+def due_at(plan, start: datetime.date, frequency: str) -> datetime.datetime:
+    """When the report of a period is due, in the current time zone.
+
+    Weekly: the plan's weekday of that week at its due time (周调度). Monthly: the plan's day of the
+    following month at its due time (月通报).
+    """
+    if frequency == Frequency.WEEKLY:
+        day = start + datetime.timedelta(days=plan.report_weekday)
+    else:
+        day = (period_end(start, frequency) + datetime.timedelta(days=1)).replace(day=plan.monthly_report_day)
+    return timezone.make_aware(datetime.datetime.combine(day, plan.report_due_time))
 
 
 def periods_until(year: int, frequency: str, until: datetime.date) -> list[datetime.date]:

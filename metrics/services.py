@@ -1,6 +1,7 @@
 """Writes of the metrics app: roll-ups computed from reported figures."""
 
 import datetime
+import logging
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -8,8 +9,10 @@ from django.utils import timezone
 
 from actions.choices import Frequency
 from actions.models import IndicatorDepartment, Plan
-from metrics.models import Figure, PlanRollup
+from metrics.models import Figure, PlanRollup, StaleRollup
 from metrics.periods import reporting_period
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -35,6 +38,7 @@ def plan_rollup(*, plan: Plan, as_of: datetime.date) -> PlanRollup:
         .values_list("department")
         .annotate(n=Count("indicator", distinct=True))
     )
+    StaleRollup.objects.filter(plan=plan).delete()
     rollup, _ = PlanRollup.objects.update_or_create(
         plan=plan,
         as_of=as_of,
@@ -46,3 +50,22 @@ def plan_rollup(*, plan: Plan, as_of: datetime.date) -> PlanRollup:
         },
     )
     return rollup
+
+
+def rollup_request(*, plan: Plan, indicator_ids: list[int], period_starts: list[datetime.date]) -> bool:
+    """Queue the incremental roll-up of what a save touched. Call it from transaction.on_commit.
+
+    A save must not fail because the broker is down: then the plan is marked stale instead (pages
+    say so) and the next full roll-up catches up. Returns whether the roll-up was queued.
+    """
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from metrics.tasks import rollup_indicators
+
+    try:
+        rollup_indicators.delay(plan.pk, sorted(set(indicator_ids)), sorted({d.isoformat() for d in period_starts}))
+    except (BrokerError, ConnectionError, OSError) as exc:
+        logger.warning("Roll-up of plan %s not queued, marked stale: %s", plan.pk, exc)
+        StaleRollup.objects.update_or_create(plan=plan, defaults={"since": timezone.now(), "reason": str(exc)[:200]})
+        return False
+    return True

@@ -25,6 +25,13 @@ def rollup_plan(plan_id: int, as_of: str | None = None) -> dict:
     }
 
 
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def rollup_indicators(plan_id: int, indicator_ids: list[int], period_starts: list[str]) -> dict:
+    """The incremental roll-up after a save of figures of these indicators and periods."""
+    # The roll-up is still plan-wide and cheap; the roll-up engine narrows it to what the save touched.
+    return rollup_plan(plan_id)
+
+
 @shared_task
 def rollup_current_plan() -> dict | None:
     """The beat entry: roll up the plan of the current year, if there is one."""

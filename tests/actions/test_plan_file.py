@@ -116,6 +116,21 @@ class ValidationTests:
         assert any("shares add up to 90" in p for p in problems)
         assert any("monthly_targets" in p and "December" in p for p in problems)
 
+    def test_it_reads_the_reporting_cadence_and_entry_mode(self):
+        data = small_plan_data()
+        data["plan"]["reporting"] = {"weekday": 0, "due_time": "09:30", "monthly_day": 3, "lock_after_days": 2}
+        data["actions"][0]["tasks"][0]["indicators"][0]["entry"] = "cumulative"
+        plan = validate_plan(data)
+        assert plan["plan"]["report_weekday"] == 0 and plan["plan"]["report_due_time"] == datetime.time(9, 30)
+        assert plan["actions"][0]["tasks"][0]["indicators"][0]["entry_mode"] == "cumulative"
+
+        data["plan"]["reporting"] = {"weekday": 7, "due_time": "late"}
+        data["actions"][0]["tasks"][0]["indicators"][0].update(kind="growth_rate", departments=[{"department": "dept-a"}])
+        problems = self.problems(data)
+        assert "plan.reporting.weekday: 7 must be a whole number from 0 to 6" in problems
+        assert "plan.reporting.due_time: 'late' is not a time (HH:MM)" in problems
+        assert any(p.endswith("entry: only amounts and counts can be entered as cumulative values") for p in problems)
+
     def test_it_accepts_departments_already_in_the_database(self):
         data = small_plan_data()
         data["departments"] = []

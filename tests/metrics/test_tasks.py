@@ -1,9 +1,13 @@
 import datetime
 
+from unittest import mock
+
 import pytest
 from celery import current_app
+from kombu.exceptions import OperationalError as BrokerError
 
-from metrics.models import Figure, PlanRollup
+from metrics.models import Figure, PlanRollup, StaleRollup
+from metrics.services import rollup_request
 from metrics.tasks import rollup_current_plan, rollup_plan
 
 AS_OF = datetime.date(2022, 5, 20)
@@ -52,6 +56,26 @@ class RollupPlanTaskTests:
         assert rollup_current_plan()["as_of"] == "2022-05-20"
         settings.PLANBOARD_TODAY = datetime.date(2031, 1, 1)
         assert rollup_current_plan() is None
+
+
+@pytest.mark.django_db
+class RollupRequestTests:
+    def test_it_queues_the_incremental_rollup(self, cast, settings):
+        settings.PLANBOARD_TODAY = AS_OF
+        indicator = cast.plan.actions.get(number=1).tasks.get().indicators.get()
+        assert rollup_request(plan=cast.plan, indicator_ids=[indicator.pk], period_starts=[datetime.date(2022, 5, 16)])
+        assert PlanRollup.objects.filter(plan=cast.plan, as_of=AS_OF).exists()
+        assert not StaleRollup.objects.exists()
+
+    def test_a_broker_outage_marks_the_plan_stale_until_the_next_full_run(self, cast, client, settings):
+        settings.PLANBOARD_TODAY = AS_OF
+        with mock.patch("metrics.tasks.rollup_indicators.delay", side_effect=BrokerError("connection refused")):
+            assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[AS_OF])
+        assert StaleRollup.objects.get(plan=cast.plan).reason == "connection refused"
+        client.force_login(cast.leader)
+        assert "以来保存的数据尚未汇总" in client.get("/").content.decode()
+        rollup_plan(cast.plan.pk)
+        assert not StaleRollup.objects.exists()
 
 
 @pytest.mark.worker
