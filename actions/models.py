@@ -72,6 +72,21 @@ class Plan(TimestampedModel):
     lock_after_days = models.PositiveSmallIntegerField(
         _("period locks (days after due)"), default=3, help_text=_("After this, changes need a granted reopen request.")
     )
+    pace_alert_multiple = models.DecimalField(
+        _("pace alert when the required pace exceeds the recent pace by (times)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.5"),
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    # The department score for the ranking (比武打擂): weighted parts out of 100, minus red-light penalties.
+    score_weight_indicators = models.PositiveSmallIntegerField(_("score weight: indicators against schedule"), default=60)
+    score_weight_milestones = models.PositiveSmallIntegerField(_("score weight: milestones on time"), default=20)
+    score_weight_timeliness = models.PositiveSmallIntegerField(_("score weight: reports on time"), default=20)
+    score_red_penalty = models.DecimalField(
+        _("score penalty per red light"), max_digits=5, decimal_places=2, default=Decimal("2"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
 
     class Meta:
         ordering = ["-year"]

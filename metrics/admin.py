@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from metrics.models import Figure, PlanRollup
+from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,8 +25,35 @@ class FigureAdmin(ReadOnlyAdmin):
     date_hierarchy = "period_start"
 
 
-@admin.register(PlanRollup)
-class PlanRollupAdmin(ReadOnlyAdmin):
-    list_display = ["plan", "as_of", "computed_at", "figure_count", "departments_reported", "departments_expected"]
-    list_filter = ["plan"]
-    date_hierarchy = "as_of"
+@admin.register(IndicatorProgress)
+class IndicatorProgressAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "week", "as_of", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "half_year_status", "reason"]
+    list_filter = ["plan", "week", "light", "half_year_status"]
+    search_fields = ["indicator__name"]
+    list_select_related = ["indicator"]
+
+
+@admin.register(DepartmentIndicatorProgress)
+class DepartmentIndicatorProgressAdmin(ReadOnlyAdmin):
+    list_display = ["indicator", "department", "week", "actual", "completion_pct", "gap_pp", "light", "reason"]
+    list_filter = ["plan", "week", "light", "department"]
+    search_fields = ["indicator__name"]
+    list_select_related = ["indicator", "department"]
+
+
+@admin.register(Rollup)
+class RollupAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "level", "week", "attainment_pct", "green", "yellow", "red", "no_light", "computed_at"]
+    list_filter = ["plan", "week", "level"]
+
+
+@admin.register(DepartmentScore)
+class DepartmentScoreAdmin(ReadOnlyAdmin):
+    list_display = ["department", "week", "score", "rank", "previous_rank", "completeness_pct", "timeliness_pct", "red"]
+    list_filter = ["plan", "week"]
+    list_select_related = ["department"]
+
+
+@admin.register(StaleRollup)
+class StaleRollupAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "since", "earliest_period", "reason"]

@@ -7,3 +7,27 @@ class FigureState(models.TextChoices):
 
     REPORTED = "reported", _("Reported")
     NOT_APPLICABLE = "not_applicable", _("Not applicable")
+
+
+class Light(models.TextChoices):
+    """亮灯. NONE: no light can be given (no target, no figures, schedule not started); `reason` says why."""
+
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+    NONE = "none", _("No light")
+
+
+class HalfYearStatus(models.TextChoices):
+    """双过半 at the plan's checkpoint."""
+
+    MET = "met", _("Met")
+    NOT_MET = "not_met", _("Not met")
+    PENDING = "pending", _("Pending")
+    NONE = "none", _("Cannot be judged")
+
+
+class RollupLevel(models.TextChoices):
+    TASK = "task", _("Task")
+    ACTION = "action", _("Action")
+    PLAN = "plan", _("Plan")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
-from actions.models import Department, IndicatorDepartment, Plan
+from actions.models import Department, IndicatorDepartment, Milestone, Plan
 from metrics.choices import FigureState
 from metrics.models import Figure
 from metrics.periods import due_at, period_end, periods_until, reporting_period
@@ -77,6 +77,26 @@ def seed_accounts(*, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         department.members.add(user)
         accounts.append(DemoAccount(user.username, Role.STAFF.label, department.short_name))
     return accounts
+
+
+def seed_milestones(*, plan: Plan, today: datetime.date) -> int:
+    """Mark the demo's milestones due by `today`: most done on time, some late, some still open.
+
+    Only milestones with no done date are touched, so dates someone entered stay. Returns how many were set.
+    """
+    done = 0
+    for milestone in Milestone.objects.filter(task__action__plan=plan, planned_date__lte=today, done_date__isnull=True):
+        rng = random.Random(f"{plan.year}:milestone:{milestone.task_id}:{milestone.number}")
+        roll = rng.random()
+        if roll < 0.6:
+            milestone.done_date = milestone.planned_date - datetime.timedelta(days=rng.randint(0, 10))
+        elif roll < 0.8:
+            milestone.done_date = min(milestone.planned_date + datetime.timedelta(days=rng.randint(2, 12)), today)
+        else:
+            continue  # overdue
+        milestone.save(update_fields=["done_date", "updated"])
+        done += 1
+    return done
 
 
 def seed_figures(*, plan: Plan, today: datetime.date, batch_size: int = 2000) -> int:

@@ -5,8 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from actions.models import Department, Indicator, Plan, TimestampedModel
-from metrics.choices import FigureState
+from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
+from metrics.choices import FigureState, HalfYearStatus, Light, RollupLevel
 
 
 class Figure(TimestampedModel):
@@ -51,27 +51,169 @@ class Figure(TimestampedModel):
         return f"{self.indicator.name} · {self.department} · {self.period_start}"
 
 
-class PlanRollup(models.Model):
-    """What the latest roll-up of a plan found as of a date: its freshness and reporting coverage.
+class Progress(models.Model):
+    """What a roll-up computes for one subject and as-of week; see metrics.rollup for every rule.
 
-    One row per (plan, as_of); a roll-up run upserts it, so running it twice leaves one row.
+    Rows are keyed by (week, subject) and written by upserts, so a roll-up run twice leaves the same
+    rows. `as_of` is the day the figures were judged on: the week's Sunday for past weeks, today for the
+    week in progress, the checkpoint for the checkpoint week once it has passed.
     """
 
-    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="rollups")
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="+")
+    week = models.DateField(_("as-of week"), help_text=_("Monday of the ISO week."))
     as_of = models.DateField(_("as of"))
     computed_at = models.DateTimeField(_("rolled up at"))
-    figure_count = models.PositiveIntegerField(_("figures"))
-    departments_expected = models.PositiveIntegerField(_("departments expected"))
-    departments_reported = models.PositiveIntegerField(_("departments reported"))
 
     class Meta:
-        ordering = ["plan", "-as_of"]
-        verbose_name = _("plan roll-up")
-        verbose_name_plural = _("plan roll-ups")
-        constraints = [models.UniqueConstraint(fields=["plan", "as_of"], name="plan_rollup_unique")]
+        abstract = True
+
+
+class MeasureColumns(models.Model):
+    """The columns of an indicator's progress, for one department or for all of them."""
+
+    target = models.DecimalField(_("target"), max_digits=20, decimal_places=4, null=True)
+    target_to_date = models.FloatField(_("target to date"), null=True)
+    actual = models.DecimalField(_("actual"), max_digits=20, decimal_places=4, null=True)
+    checkpoint_actual = models.DecimalField(_("actual at the checkpoint"), max_digits=20, decimal_places=4, null=True)
+    recent_total = models.DecimalField(_("last four periods"), max_digits=20, decimal_places=4, null=True)
+    figure_count = models.PositiveIntegerField(_("figures"), default=0)
+    na_count = models.PositiveIntegerField(_("not applicable"), default=0)
+    completion_pct = models.FloatField(_("completion %"), null=True)
+    schedule_pct = models.FloatField(_("schedule %"), null=True)
+    gap_pp = models.FloatField(_("gap (points)"), null=True)
+    attainment_pct = models.FloatField(_("against schedule %"), null=True)
+    light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.NONE)
+    half_year_status = models.CharField(_("双过半"), max_length=8, choices=HalfYearStatus.choices, default=HalfYearStatus.NONE)
+    recent_pace = models.FloatField(_("recent pace per period"), null=True)
+    required_pace_half = models.FloatField(_("pace needed for 50% by the checkpoint"), null=True)
+    required_pace_year = models.FloatField(_("pace needed for 100% by year end"), null=True)
+    forecast_checkpoint = models.FloatField(_("forecast at the checkpoint"), null=True)
+    pace_alert = models.BooleanField(_("pace alert"), default=False)
+    reason = models.CharField(_("why there is no value"), max_length=40, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class IndicatorProgress(Progress, MeasureColumns):
+    """An indicator's progress over all its departments, with the schedule inputs every row used."""
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="progress")
+    # Inputs computed once per indicator and week (the explanation shows them).
+    cutoff = models.DateField(_("figures counted up to period"), null=True)
+    checkpoint_cutoff = models.DateField(_("figures counted at the checkpoint up to period"), null=True)
+    recent_from = models.DateField(_("recent pace from period"), null=True)
+    recent_periods = models.PositiveSmallIntegerField(_("recent periods"), default=0)
+    periods_left_half = models.PositiveSmallIntegerField(_("periods left to the checkpoint"), default=0)
+    periods_left_year = models.PositiveSmallIntegerField(_("periods left in the year"), default=0)
+    schedule_share = models.FloatField(_("share of the year's target due"))
+    checkpoint_passed = models.BooleanField(_("checkpoint passed"), default=False)
+    departments_expected = models.PositiveIntegerField(_("departments expected"), default=0)
+    departments_reported = models.PositiveIntegerField(_("departments with figures"), default=0)
+
+    class Meta:
+        ordering = ["plan", "-week", "indicator"]
+        verbose_name = _("indicator progress")
+        verbose_name_plural = _("indicator progress")
+        constraints = [models.UniqueConstraint(fields=["week", "indicator"], name="indicator_progress_unique")]
+        indexes = [models.Index(fields=["plan", "week"], name="indicator_progress_plan_week")]
 
     def __str__(self):
-        return f"{self.plan.year} @ {self.as_of}"
+        return f"{self.indicator} @ {self.week}"
+
+
+class DepartmentIndicatorProgress(Progress, MeasureColumns):
+    """One department's progress on one indicator, against its share of the target."""
+
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["plan", "-week", "indicator", "department"]
+        verbose_name = _("department progress on an indicator")
+        verbose_name_plural = _("department progress on indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["week", "indicator", "department"], name="department_indicator_progress_unique")
+        ]
+        indexes = [models.Index(fields=["plan", "week", "department"], name="dept_progress_plan_week")]
+
+    def __str__(self):
+        return f"{self.indicator} · {self.department} @ {self.week}"
+
+
+class Rollup(Progress):
+    """A task, action or the whole plan for one week: its indicators' lights and weighted progress.
+
+    `subject` is "task:<id>", "action:<id>" or "plan:<id>"; the matching foreign key is set too.
+    """
+
+    level = models.CharField(_("level"), max_length=8, choices=RollupLevel.choices)
+    subject = models.CharField(_("subject"), max_length=30)
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, null=True, related_name="+")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, null=True, related_name="+")
+    indicator_count = models.PositiveIntegerField(_("indicators"), default=0)
+    green = models.PositiveIntegerField(_("green"), default=0)
+    yellow = models.PositiveIntegerField(_("yellow"), default=0)
+    red = models.PositiveIntegerField(_("red"), default=0)
+    no_light = models.PositiveIntegerField(_("no light"), default=0)
+    attainment_pct = models.FloatField(_("against schedule % (weighted)"), null=True)
+    completion_pct = models.FloatField(_("completion % (weighted)"), null=True)
+    schedule_pct = models.FloatField(_("schedule % (weighted)"), null=True)
+    half_met = models.PositiveIntegerField(_("双过半 met"), default=0)
+    half_not_met = models.PositiveIntegerField(_("双过半 not met"), default=0)
+    milestones_due = models.PositiveIntegerField(_("milestones due"), default=0)
+    milestones_on_time = models.PositiveIntegerField(_("milestones done on time"), default=0)
+    milestones_overdue = models.PositiveIntegerField(_("milestones overdue"), default=0)
+    figure_count = models.PositiveIntegerField(_("figures"), default=0)
+    departments_expected = models.PositiveIntegerField(_("departments expected"), default=0)
+    departments_reported = models.PositiveIntegerField(_("departments reported"), default=0)
+
+    class Meta:
+        ordering = ["plan", "-week", "level", "subject"]
+        verbose_name = _("roll-up")
+        verbose_name_plural = _("roll-ups")
+        constraints = [models.UniqueConstraint(fields=["plan", "week", "subject"], name="rollup_unique_subject")]
+
+    def __str__(self):
+        return f"{self.subject} @ {self.week}"
+
+
+class DepartmentScore(Progress):
+    """A department's reporting and results for one week, its score and its rank (比武打擂)."""
+
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
+    cells_due = models.PositiveIntegerField(_("reports due so far"), default=0)
+    cells_entered = models.PositiveIntegerField(_("reports entered"), default=0)
+    cells_on_time = models.PositiveIntegerField(_("reports on time"), default=0)
+    period_due = models.PositiveIntegerField(_("reports due this period"), default=0)
+    period_entered = models.PositiveIntegerField(_("reports entered this period"), default=0)
+    completeness_pct = models.FloatField(_("completeness %"), null=True)
+    timeliness_pct = models.FloatField(_("timeliness %"), null=True)
+    indicator_count = models.PositiveIntegerField(_("indicators"), default=0)
+    attainment_pct = models.FloatField(_("indicators against schedule %"), null=True)
+    red = models.PositiveIntegerField(_("red lights"), default=0)
+    milestones_due = models.PositiveIntegerField(_("milestones due"), default=0)
+    milestones_on_time = models.PositiveIntegerField(_("milestones done on time"), default=0)
+    milestone_pct = models.FloatField(_("milestones on time %"), null=True)
+    score = models.FloatField(_("score"), null=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True)
+    previous_rank = models.PositiveIntegerField(_("previous rank"), null=True)
+
+    class Meta:
+        ordering = ["plan", "-week", "rank"]
+        verbose_name = _("department score")
+        verbose_name_plural = _("department scores")
+        constraints = [models.UniqueConstraint(fields=["plan", "week", "department"], name="department_score_unique")]
+
+    def __str__(self):
+        return f"{self.department} @ {self.week}: {self.score}"
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained since the previous week (positive is better)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
 
 
 class StaleRollup(models.Model):
@@ -83,6 +225,7 @@ class StaleRollup(models.Model):
     plan = models.OneToOneField(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="stale_rollup")
     since = models.DateTimeField(_("stale since"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
+    earliest_period = models.DateField(_("earliest period touched"), null=True)
 
     class Meta:
         ordering = ["since"]

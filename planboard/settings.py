@@ -6,8 +6,8 @@ Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and D
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from planboard.env import env_bool, env_database, env_date, env_int, env_list, env_str
 
@@ -144,13 +144,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A full roll-up of a year takes seconds; these limits stop a stuck one (each week is its own transaction).
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one place for periodic work. django-celery-beat's DatabaseScheduler copies it into its tables.
 CELERY_BEAT_SCHEDULE = {
-    "rollup-current-plan-hourly": {"task": "metrics.tasks.rollup_current_plan", "schedule": 3600.0},
+    # Fresh figures every hour; this also catches up any week a missed roll-up left stale.
+    "rollup-current-plan-hourly": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(minute=7)},
+    # A snapshot right after the weekly reporting deadline (the plans' default: Friday 17:00).
+    "rollup-at-weekly-deadline": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(day_of_week="fri", hour=17, minute=1)},
+    # Judge the week that just ended on its Sunday.
+    "close-previous-week": {"task": "metrics.tasks.close_previous_week", "schedule": crontab(day_of_week="mon", hour=0, minute=30)},
 }
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"

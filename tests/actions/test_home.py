@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actions.models import Indicator, Task
-from metrics.services import plan_rollup
+from metrics.services import rollup_plan_week
 
 
 @pytest.mark.django_db
@@ -37,12 +37,13 @@ class HomeTests:
         card = client.get(reverse("home")).context["actions"][0]
         assert (card.task_count, card.indicator_count) == (2, 3)
 
-    def test_it_shows_the_freshness_of_the_latest_rollup(self, client, cast):
+    def test_it_shows_the_freshness_of_the_latest_rollup(self, client, cast, settings):
+        settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
         client.force_login(cast.leader)
         assert "尚未汇总" in client.get(reverse("home")).content.decode()
-        plan_rollup(plan=cast.plan, as_of=datetime.date(2022, 5, 20))
+        rollup_plan_week(plan=cast.plan)
         html = client.get(reverse("home")).content.decode()
-        assert "2022-05-20" in html and "0/2 个单位" in html
+        assert "第20周" in html and "2022-05-20" in html and "0/2 个单位" in html
 
     def test_its_query_count_does_not_grow_with_the_plan(self, client, cast):
         client.force_login(cast.leader)

@@ -9,7 +9,7 @@ from django.db.models import Max, Sum
 from actions.models import Department, Indicator, IndicatorDepartment
 from metrics.choices import FigureState
 from metrics.demo import DEMO_PASSWORD
-from metrics.models import Figure, PlanRollup
+from metrics.models import Figure, Rollup
 from metrics.periods import reporting_period
 from planboard.roles import Role
 
@@ -68,7 +68,7 @@ class SeedDemoTests:
         expected = IndicatorDepartment.objects.filter(indicator__frequency="weekly").count()
         entered = Figure.objects.filter(indicator__frequency="weekly", period_start=week).count()
         assert 0 < entered < expected
-        rollup = PlanRollup.objects.get(as_of=TODAY)
+        rollup = Rollup.objects.get(level="plan", as_of=TODAY)
         assert 0 < rollup.departments_reported < rollup.departments_expected == Department.objects.count()
 
     def test_the_campaign_is_mid_way_some_ahead_some_behind(self, demo):
@@ -81,6 +81,16 @@ class SeedDemoTests:
         assert any(r >= 1 for r in ratios), "some indicators should be ahead of schedule"
         assert any(Decimal("0.85") <= r < 1 for r in ratios), "some slightly behind"
         assert any(r < Decimal("0.8") for r in ratios), "some far behind"
+
+    def test_milestones_due_are_mostly_done_some_late_some_open(self, demo):
+        from actions.models import Milestone
+
+        due = Milestone.objects.filter(planned_date__lte=TODAY)
+        on_time = [m for m in due if m.done_date and m.done_date <= m.planned_date]
+        late = [m for m in due if m.done_date and m.done_date > m.planned_date]
+        open_ = [m for m in due if m.done_date is None]
+        assert on_time and late and open_
+        assert not Milestone.objects.filter(planned_date__gt=TODAY, done_date__isnull=False).exists()
 
     def test_it_marks_a_few_cells_not_applicable_with_a_note(self, demo):
         na = Figure.objects.filter(state=FigureState.NOT_APPLICABLE)

@@ -1,81 +1,90 @@
 import datetime
-
 from unittest import mock
 
 import pytest
 from celery import current_app
 from kombu.exceptions import OperationalError as BrokerError
 
-from metrics.models import Figure, PlanRollup, StaleRollup
+from metrics.models import Figure, IndicatorProgress, Rollup, StaleRollup
 from metrics.services import rollup_request
-from metrics.tasks import rollup_current_plan, rollup_plan
+from metrics.tasks import close_previous_week, rollup_current_plan, rollup_indicators, rollup_plan, rollup_plan_range
 
 AS_OF = datetime.date(2022, 5, 20)
+WEEK = datetime.date(2022, 5, 16)
 
 
-def add_figure(indicator, department, period_start):
+def add_figure(indicator, department, period_start, value=1):
     return Figure.objects.create(
         indicator=indicator,
         department=department,
         period_start=period_start,
-        value=1,
-        entered_at=datetime.datetime(2022, 5, 20, 9, tzinfo=datetime.UTC),
+        value=value,
+        entered_at=datetime.datetime(2022, 5, 20, 1, tzinfo=datetime.UTC),
     )
 
 
+@pytest.fixture
+def today(settings):
+    settings.PLANBOARD_TODAY = AS_OF
+    return AS_OF
+
+
+def output(cast):
+    return cast.plan.actions.get(number=1).tasks.get().indicators.get()
+
+
 @pytest.mark.django_db
-class RollupPlanTaskTests:
-    def test_it_counts_departments_that_sent_every_figure_due(self, cast):
-        week = datetime.date(2022, 5, 16)
-        for indicator in cast.plan.actions.get(number=1).tasks.get().indicators.all():
-            add_figure(indicator, cast.dept_a, week)
-        result = rollup_plan(cast.plan.pk, AS_OF.isoformat())
-        # Department A reports on all eight indicators and sent only one: not reported yet.
-        assert result["departments_reported"] == 0 and result["departments_expected"] == 2
-        for action in cast.plan.actions.exclude(number=1):
-            add_figure(action.tasks.get().indicators.get(), cast.dept_a, week)
-        assert rollup_plan(cast.plan.pk, AS_OF.isoformat())["departments_reported"] == 1
-
-    def test_last_weeks_figures_do_not_count_for_this_week(self, cast):
+class RollupTaskTests:
+    def test_it_counts_departments_that_sent_every_figure_due_this_period(self, cast, today):
         for action in cast.plan.actions.all():
-            add_figure(action.tasks.get().indicators.get(), cast.dept_b, datetime.date(2022, 5, 9))
-        assert rollup_plan(cast.plan.pk, AS_OF.isoformat())["departments_reported"] == 0
+            add_figure(action.tasks.get().indicators.get(), cast.dept_a, WEEK)
+        add_figure(output(cast), cast.dept_b, WEEK)  # department B sent one of its eight
+        result = rollup_plan(cast.plan.pk)
+        assert (result["departments_reported"], result["departments_expected"]) == (1, 2)
+        assert result["week"] == "2022-05-16" and result["as_of"] == "2022-05-20" and result["figures"] == 9
 
-    def test_running_it_twice_leaves_one_identical_row(self, cast):
+    def test_running_it_twice_leaves_one_identical_row(self, cast, today):
         first = rollup_plan.delay(cast.plan.pk, AS_OF.isoformat()).get()
-        row = PlanRollup.objects.get()
+        row = Rollup.objects.get(level="plan")
         second = rollup_plan.delay(cast.plan.pk, AS_OF.isoformat()).get()
         assert first == second
-        again = PlanRollup.objects.get()
-        fields = ["plan_id", "as_of", "figure_count", "departments_expected", "departments_reported"]
-        assert [getattr(row, f) for f in fields] == [getattr(again, f) for f in fields]
-        assert again.computed_at >= row.computed_at
+        again = Rollup.objects.get(level="plan")
+        assert again.pk == row.pk and again.computed_at >= row.computed_at
 
-    def test_the_hourly_entry_rolls_up_the_plan_of_the_current_year(self, cast, settings):
-        settings.PLANBOARD_TODAY = AS_OF
-        assert rollup_current_plan()["as_of"] == "2022-05-20"
+    def test_the_incremental_task_recomputes_what_a_save_touched(self, cast, today):
+        rollup_plan(cast.plan.pk)
+        add_figure(output(cast), cast.dept_a, WEEK, value=30)
+        assert rollup_indicators(cast.plan.pk, [output(cast).pk], [WEEK.isoformat()], [cast.dept_a.pk]) == 1
+        assert IndicatorProgress.objects.get(week=WEEK, indicator=output(cast)).actual == 30
+
+    def test_a_range_task_and_the_beat_entries(self, cast, today):
+        assert rollup_plan_range(cast.plan.pk, "2022-05-01", "2022-05-20") == 4
+        assert rollup_current_plan()["week"] == "2022-05-16"
+        assert close_previous_week()["as_of"] == "2022-05-15"
+
+    def test_the_beat_entries_do_nothing_without_a_plan_for_the_year(self, cast, settings):
         settings.PLANBOARD_TODAY = datetime.date(2031, 1, 1)
-        assert rollup_current_plan() is None
+        assert rollup_current_plan() is None and close_previous_week() is None
 
 
 @pytest.mark.django_db
 class RollupRequestTests:
-    def test_it_queues_the_incremental_rollup(self, cast, settings):
-        settings.PLANBOARD_TODAY = AS_OF
-        indicator = cast.plan.actions.get(number=1).tasks.get().indicators.get()
-        assert rollup_request(plan=cast.plan, indicator_ids=[indicator.pk], period_starts=[datetime.date(2022, 5, 16)])
-        assert PlanRollup.objects.filter(plan=cast.plan, as_of=AS_OF).exists()
+    def test_it_queues_the_incremental_rollup(self, cast, today):
+        assert rollup_request(plan=cast.plan, indicator_ids=[output(cast).pk], period_starts=[WEEK])
+        assert Rollup.objects.filter(plan=cast.plan, week=WEEK, level="plan").exists()
         assert not StaleRollup.objects.exists()
 
-    def test_a_broker_outage_marks_the_plan_stale_until_the_next_full_run(self, cast, client, settings):
-        settings.PLANBOARD_TODAY = AS_OF
+    def test_a_broker_outage_marks_the_plan_stale_until_the_next_full_run(self, cast, client, today):
         with mock.patch("metrics.tasks.rollup_indicators.delay", side_effect=BrokerError("connection refused")):
-            assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[AS_OF])
-        assert StaleRollup.objects.get(plan=cast.plan).reason == "connection refused"
+            assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[WEEK])
+            assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[datetime.date(2022, 3, 7)])
+        stale = StaleRollup.objects.get(plan=cast.plan)
+        assert stale.reason == "connection refused" and stale.earliest_period == datetime.date(2022, 3, 7)
         client.force_login(cast.leader)
         assert "以来保存的数据尚未汇总" in client.get("/").content.decode()
-        rollup_plan(cast.plan.pk)
+        rollup_current_plan()
         assert not StaleRollup.objects.exists()
+        assert Rollup.objects.filter(level="plan").count() == 11  # every week from 7 March to 16 May
 
 
 @pytest.mark.worker
@@ -85,8 +94,9 @@ class RealWorkerTests:
 
     def test_a_real_worker_rolls_up_the_plan(self, cast):
         assert not current_app.conf.task_always_eager, "CELERY_BROKER_URL must point at a running broker"
-        add_figure(cast.plan.actions.get(number=1).tasks.get().indicators.get(), cast.dept_a, datetime.date(2022, 5, 16))
+        add_figure(output(cast), cast.dept_a, WEEK)
         result = rollup_plan.delay(cast.plan.pk, AS_OF.isoformat()).get(timeout=60)
-        assert result["figures"] == 1
-        row = PlanRollup.objects.get(plan=cast.plan, as_of=AS_OF)
+        assert result["figures"] == 1 and result["week"] == "2022-05-16"
+        row = Rollup.objects.get(plan=cast.plan, week=WEEK, level="plan")
         assert row.figure_count == 1 and row.departments_expected == 2
+        assert IndicatorProgress.objects.get(week=WEEK, indicator=output(cast)).actual == 1

@@ -3,8 +3,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from actions.models import Plan
-from metrics.demo import DEMO_PASSWORD, demo_today, seed_accounts, seed_figures
-from metrics.tasks import rollup_plan
+from metrics.demo import DEMO_PASSWORD, demo_today, seed_accounts, seed_figures, seed_milestones
+from metrics.tasks import rollup_plan_range
 
 
 class Command(BaseCommand):
@@ -25,7 +25,9 @@ class Command(BaseCommand):
         today = demo_today(plan, settings.PLANBOARD_TODAY)
         accounts = seed_accounts(password=password)
         created = seed_figures(plan=plan, today=today)
-        rollup_plan.delay(plan.pk, today.isoformat())
+        seed_milestones(plan=plan, today=today)
+        # Every week from January, so that past weeks, trends and rank changes can be shown.
+        rollup_plan_range.delay(plan.pk, f"{plan.year}-01-01", today.isoformat())
 
         self.stdout.write(self.style.SUCCESS(f"Demo data for plan {plan.year} up to {today}: {created} new figures."))
         if settings.PLANBOARD_TODAY != today:

@@ -1,0 +1,176 @@
+"""Running roll-ups: idempotent, incremental equals full, late edits, scores and ranks, concurrency, catch-up."""
+
+import datetime
+import json
+import threading
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.forms.models import model_to_dict
+from kombu.exceptions import OperationalError as BrokerError
+
+from actions.models import Department, Indicator
+from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
+from metrics.rollup import Week, rollup_week
+from metrics.selectors import indicator_progress
+from metrics.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_request, rollup_touched
+from metrics.tasks import rollup_plan
+
+TODAY = datetime.date(2022, 5, 20)
+MODELS = [IndicatorProgress, DepartmentIndicatorProgress, Rollup, DepartmentScore]
+
+
+def rows():
+    """Every stored roll-up row, without ids and times of computation."""
+    out = {}
+    for model in MODELS:
+        out[model.__name__] = sorted(
+            json.dumps({k: str(v) for k, v in model_to_dict(r).items() if k not in ("id", "computed_at")}, sort_keys=True)
+            for r in model.objects.all()
+        )
+    return out
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.PLANBOARD_TODAY = TODAY
+    call_command("seed_demo", verbosity=0)  # loads the 2022 plan, figures up to TODAY, and rolls up every week
+    from actions.models import Plan
+
+    return Plan.objects.get(year=2022)
+
+
+class RollupRunTests:
+    def test_running_it_twice_leaves_exactly_the_same_rows(self, demo):
+        first = rows()
+        assert all(first.values())
+        rollup_plan_weeks(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY)
+        assert rows() == first
+
+    def test_every_week_since_january_is_kept(self, demo):
+        weeks = sorted(set(Rollup.objects.filter(level="plan").values_list("week", flat=True)))
+        assert weeks[0] == datetime.date(2022, 1, 3) and weeks[-1] == datetime.date(2022, 5, 16)
+        assert len(weeks) == 20
+        past = Rollup.objects.get(level="plan", week=datetime.date(2022, 3, 7))
+        assert past.as_of == datetime.date(2022, 3, 13)
+
+    def test_the_incremental_rollup_after_a_late_edit_equals_a_full_one(self, demo):
+        figure = Figure.objects.filter(indicator__frequency="weekly", period_start=datetime.date(2022, 3, 7)).first()
+        figure.value += 1000
+        figure.save()
+        weeks = rollup_touched(
+            plan=demo, indicator_ids=[figure.indicator_id], period_starts=[figure.period_start],
+            department_ids=[figure.department_id],
+        )
+        assert weeks == 11  # the week of 7 March and every week after it
+        incremental = rows()
+        rollup_plan_weeks(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY)
+        assert rows() == incremental
+        before = DepartmentIndicatorProgress.objects.get(
+            week=datetime.date(2022, 2, 28), indicator=figure.indicator, department=figure.department
+        )
+        after = DepartmentIndicatorProgress.objects.get(week=datetime.date(2022, 3, 7), indicator=figure.indicator, department=figure.department)
+        assert after.actual - before.actual >= 1000
+
+    def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
+        week = datetime.date(2022, 5, 16)
+        scores = list(DepartmentScore.objects.filter(week=week).order_by("rank"))
+        assert len(scores) == Department.objects.count()
+        assert [s.rank for s in scores] == sorted(s.rank for s in scores) and scores[0].rank == 1
+        assert all(a.score >= b.score for a, b in zip(scores, scores[1:]))
+        assert any(s.rank_change for s in scores), "some departments should have moved since last week"
+        for s in scores:
+            previous = DepartmentScore.objects.get(week=week - datetime.timedelta(days=7), department=s.department)
+            assert s.previous_rank == previous.rank
+            assert s.cells_entered <= s.cells_due and s.cells_on_time <= s.cells_entered
+            assert s.period_entered <= s.period_due
+
+    def test_completeness_and_timeliness_follow_what_was_entered_and_when(self, demo):
+        week = datetime.date(2022, 5, 16)
+        score = DepartmentScore.objects.get(week=week, department__code="ecology")
+        figures = Figure.objects.filter(department=score.department, indicator__task__action__plan=demo)
+        late = figures.filter(period_start=datetime.date(2022, 5, 9), indicator__frequency="weekly").first()
+        late.entered_at = datetime.datetime(2022, 5, 19, 9, tzinfo=datetime.UTC)  # due Friday 13 May
+        late.save()
+        rollup_week(Week.of(demo, week, TODAY))
+        again = DepartmentScore.objects.get(week=week, department=score.department)
+        assert again.cells_on_time == score.cells_on_time - 1 and again.cells_entered == score.cells_entered
+        late.delete()
+        rollup_week(Week.of(demo, week, TODAY))
+        again = DepartmentScore.objects.get(week=week, department=score.department)
+        assert again.cells_entered == score.cells_entered - 1 and again.cells_due == score.cells_due
+        assert again.completeness_pct == pytest.approx(again.cells_entered * 100 / again.cells_due)
+
+    def test_a_broker_outage_is_caught_up_by_the_next_full_run(self, demo):
+        figure = Figure.objects.filter(indicator__frequency="weekly", period_start=datetime.date(2022, 4, 4)).first()
+        old = IndicatorProgress.objects.get(week=datetime.date(2022, 4, 4), indicator=figure.indicator).actual
+        figure.value += 500
+        figure.save()
+        with mock.patch("metrics.tasks.rollup_indicators.delay", side_effect=BrokerError("down")):
+            assert not rollup_request(plan=demo, indicator_ids=[figure.indicator_id], period_starts=[figure.period_start])
+        assert StaleRollup.objects.get().earliest_period == datetime.date(2022, 4, 4)
+        assert IndicatorProgress.objects.get(week=datetime.date(2022, 4, 4), indicator=figure.indicator).actual == old
+        rollup_plan_catch_up(plan=demo)
+        assert not StaleRollup.objects.exists()
+        assert IndicatorProgress.objects.get(week=datetime.date(2022, 4, 4), indicator=figure.indicator).actual == old + 500
+
+
+class ProgressReportTests:
+    def test_it_prints_the_stored_rows_as_the_pages_format_them(self, demo):
+        out = StringIO()
+        call_command("progress_report", "--as-of", "2022-05-20", "--format", "json", stdout=out)
+        data = json.loads(out.getvalue())
+        assert len(data) == Indicator.objects.count()
+        stored = {p.indicator_id: p for p in indicator_progress(plan=demo, week=datetime.date(2022, 5, 16))}
+        for row in data:
+            progress = stored[row["indicator_id"]]
+            assert row["light"] == progress.light
+            assert row["completion_pct"] == ("—" if progress.completion_pct is None else f"{progress.completion_pct:.1f}")
+        required = {"indicator_id", "action_number", "task", "indicator", "unit", "kind", "annual_target", "actual",
+                    "completion_pct", "schedule_pct", "gap_pp", "light", "half_year_status"}
+        assert required <= set(data[0])
+
+    def test_csv_has_one_row_per_indicator(self, demo):
+        out = StringIO()
+        call_command("progress_report", "--as-of", "2022-03-09", "--format", "csv", stdout=out)
+        lines = out.getvalue().strip().splitlines()
+        assert lines[0].startswith("indicator_id,action_number,task,indicator,unit,kind,annual_target,actual")
+        assert len(lines) == 1 + Indicator.objects.count()
+        assert all(",2022-03-07," in line for line in lines[1:])
+
+    def test_rollup_command_recomputes_a_range_with_a_progress_bar(self, demo):
+        out = StringIO()
+        call_command("rollup", "--from", "2022-05-01", "--as-of", "2022-05-20", stdout=out)
+        assert "4/4 week of 2022-05-16" in out.getvalue()  # 1 May is the Sunday of the week of 25 April
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class ConcurrentRollupTests:
+    """Two workers rolling up the same plan and week at once (PostgreSQL only: SQLite has one writer)."""
+
+    def test_two_workers_at_once_leave_the_same_rows_as_one(self, settings):
+        assert connection.vendor == "postgresql"
+        settings.PLANBOARD_TODAY = TODAY
+        call_command("seed_demo", verbosity=0)
+        expected = rows()
+        errors = []
+
+        def worker():
+            try:
+                rollup_plan(Indicator.objects.first().task.action.plan_id, TODAY.isoformat())
+            except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert errors == []
+        assert rows() == expected
