@@ -198,3 +198,75 @@ def _entered_at(rng: random.Random, due: datetime.datetime) -> datetime.datetime
     if rng.random() < 0.12:
         return due + datetime.timedelta(days=rng.randint(1, 4), hours=rng.randint(-6, 6))
     return due - datetime.timedelta(hours=rng.randint(1, 8), minutes=rng.randint(0, 59))
+
+
+@dataclass(frozen=True)
+class Scale:
+    """The size of a synthetic plan for benchmarks: figures = indicators × per_indicator × weeks."""
+
+    year: int = 2030
+    departments: int = 40
+    indicators: int = 2000
+    per_indicator: int = 10
+    weeks: int = 52
+
+    @property
+    def figures(self) -> int:
+        return self.indicators * self.per_indicator * self.weeks
+
+
+def seed_scale(*, scale: Scale, batch_size: int = 10_000, progress=None) -> Plan:
+    """A synthetic plan with weekly amounts and figures for `scale.weeks` weeks, for benchmarks.
+
+    Deterministic, and replaced as a whole when run again (its own year and department codes, so the
+    real plan is never touched).
+    """
+    from actions.models import Action, Indicator, Task
+
+    Figure.objects.filter(indicator__task__action__plan__year=scale.year).delete()
+    Plan.objects.filter(year=scale.year).delete()
+    plan = Plan.objects.create(year=scale.year, title=f"压力测试计划（合成数据，{scale.figures:,} 条）")
+    departments = [
+        Department.objects.update_or_create(
+            code=f"bench-{n:03d}", defaults={"name": f"压测单位{n:03d}", "short_name": f"压测{n:03d}"}
+        )[0]
+        for n in range(1, scale.departments + 1)
+    ]
+    actions = [
+        Action.objects.create(plan=plan, number=n, codename=f"压测{n}", title=f"压测行动{n}", lead_department=departments[0])
+        for n in range(1, 9)
+    ]
+    tasks_per_action = max(1, scale.indicators // 8 // 10)
+    tasks = Task.objects.bulk_create(
+        Task(action=a, number=n, title=f"压测任务{a.number}.{n}", lead_department=departments[n % len(departments)],
+             deadline=datetime.date(scale.year, 12, 31))
+        for a in actions for n in range(1, tasks_per_action + 1)
+    )
+    indicators = Indicator.objects.bulk_create(
+        Indicator(task=tasks[n % len(tasks)], code=f"bench-{n:05d}", name=f"压测指标{n}", unit="万元", kind="amount",
+                  frequency=Frequency.WEEKLY, annual_target=Decimal(1000 + n % 500), weight=Decimal(1 + n % 3))
+        for n in range(scale.indicators)
+    )
+    assignments = IndicatorDepartment.objects.bulk_create(
+        IndicatorDepartment(indicator=ind, department=departments[(n + k * 3) % len(departments)])
+        for n, ind in enumerate(indicators) for k in range(scale.per_indicator)
+    )
+    weeks = [datetime.date.fromisocalendar(scale.year, w, 1) for w in range(1, scale.weeks + 1)]
+    entered = timezone.make_aware(datetime.datetime(scale.year, 1, 1, 12))
+    rng = random.Random(scale.year)
+    batch, done = [], 0
+    for assignment in assignments:
+        rate = Decimal(str(round(rng.uniform(10, 30), 2)))
+        for start in weeks:
+            batch.append(Figure(
+                indicator_id=assignment.indicator_id, department_id=assignment.department_id, period_start=start,
+                value=rate, entered_at=entered + datetime.timedelta(days=(start - weeks[0]).days + 4),
+            ))
+        if len(batch) >= batch_size:
+            Figure.objects.bulk_create(batch, batch_size=batch_size)
+            done += len(batch)
+            batch = []
+            if progress:
+                progress(done, scale.figures)
+    Figure.objects.bulk_create(batch, batch_size=batch_size)
+    return plan

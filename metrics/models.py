@@ -127,6 +127,12 @@ class DepartmentIndicatorProgress(Progress, MeasureColumns):
 
     indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="+")
     department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
+    # Reporting: cells (periods) due by as_of, entered, entered by their deadline; and the period now due.
+    cells_due = models.PositiveIntegerField(_("reports due so far"), default=0)
+    cells_entered = models.PositiveIntegerField(_("reports entered"), default=0)
+    cells_on_time = models.PositiveIntegerField(_("reports on time"), default=0)
+    period_due = models.PositiveSmallIntegerField(_("reports due this period"), default=0)
+    period_entered = models.PositiveSmallIntegerField(_("reports entered this period"), default=0)
 
     class Meta:
         ordering = ["plan", "-week", "indicator", "department"]

@@ -38,10 +38,10 @@ The rules (see shared/DOMAIN.md):
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from actions.choices import SUMMED_KINDS, Frequency
@@ -130,14 +130,14 @@ def schedule_share(indicator: Indicator, year: int, as_of: datetime.date) -> flo
     return ((as_of - first).days + 1) / ((last - first).days + 1)
 
 
-def _inputs(indicator: Indicator, week: Week) -> dict:
-    """Which periods count, the schedule share, and the periods left, for one indicator and week."""
+def _frequency_inputs(frequency: str, week: Week) -> dict:
+    """Which periods count and the periods left: the same for every indicator of a frequency."""
     plan, year = week.plan, week.plan.year
     checkpoint = plan.checkpoint
-    if indicator.frequency == Frequency.WEEKLY:
+    if frequency == Frequency.WEEKLY:
         weeks = periods_until(year, Frequency.WEEKLY, datetime.date(year, 12, 31))
         first_week, last_week = weeks[0], weeks[-1]
-        cutoff = week.start if first_week <= week.start <= last_week else (last_week if week.start > last_week else None)
+        cutoff = min(week.start, last_week) if week.start >= first_week else None
         checkpoint_cutoff = period_start(checkpoint, Frequency.WEEKLY)
         if cutoff:
             recent_from = max(cutoff - datetime.timedelta(days=21), first_week)
@@ -157,45 +157,145 @@ def _inputs(indicator: Indicator, week: Week) -> dict:
         recent_periods = (cutoff.month - recent_from.month + 1) if cutoff else 0
         left_half = max(checkpoint_months - months, 0)
         left_year = 12 - months
+    plain = Indicator(kind="amount", frequency=frequency, annual_target=1)
     return {
         "cutoff": cutoff,
         "checkpoint_cutoff": checkpoint_cutoff,
         "recent_from": recent_from,
         "recent_periods": recent_periods,
-        "periods_left_half": left_half,
-        "periods_left_year": left_year,
-        "schedule_share": schedule_share(indicator, year, week.as_of),
-        "checkpoint_passed": week.checkpoint_passed,
+        "left_half": left_half,
+        "left_year": left_year,
+        "share": schedule_share(plain, year, week.as_of),
     }
 
 
-def _write_inputs(week: Week, indicators: list[Indicator], now: datetime.datetime) -> None:
-    counts = dict(
-        Indicator.departments.through.objects.filter(indicator__in=indicators)
-        .values_list("indicator")
-        .annotate(n=Count("department"))
+def _typed(value, sql_type: str) -> str:
+    """A placeholder, cast on PostgreSQL (VALUES lists need their types said; NULLs have none)."""
+    return f"CAST({value} AS {sql_type})" if connection.vendor == "postgresql" else value
+
+
+class _Values:
+    """Builds a VALUES list with named parameters adapted for the database."""
+
+    def __init__(self, prefix: str):
+        self.prefix, self.rows, self.params = prefix, [], {}
+
+    def add(self, *cells) -> None:
+        ops, row = connection.ops, []
+        for cell in cells:
+            name = f"{self.prefix}{len(self.params)}"
+            value, sql_type = cell
+            if sql_type == "DATE":
+                value = ops.adapt_datefield_value(value)
+            elif sql_type == "TIMESTAMPTZ":
+                value = ops.adapt_datetimefield_value(value)
+            self.params[name] = value
+            row.append(_typed(f"%({name})s", sql_type))
+        self.rows.append(f"({', '.join(row)})")
+
+    @property
+    def sql(self) -> str:
+        return ",\n    ".join(self.rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _year_periods(year: int, weekday: int, due_time: datetime.time, monthly_day: int, tz: str) -> dict:
+    """Every reporting period of a year with its due time, per frequency (pure; cached per cadence)."""
+    cadence = Plan(year=year, report_weekday=weekday, report_due_time=due_time, monthly_report_day=monthly_day)
+    year_end = datetime.date(year, 12, 31)
+    with timezone.override(tz):
+        return {
+            frequency: [(start, due_at(cadence, start, frequency)) for start in periods_until(year, frequency, year_end)]
+            for frequency in (Frequency.WEEKLY, Frequency.MONTHLY)
+        }
+
+
+def _periods_of(week: Week) -> dict:
+    plan = week.plan
+    return _year_periods(
+        plan.year, plan.report_weekday, plan.report_due_time, plan.monthly_report_day, timezone.get_current_timezone_name()
     )
-    rows = [
-        IndicatorProgress(
-            plan=week.plan,
-            week=week.start,
-            as_of=week.as_of,
-            computed_at=now,
-            indicator=indicator,
-            departments_expected=counts.get(indicator.pk, 0),
-            target=indicator.annual_target,
-            **_inputs(indicator, week),
+
+
+def _frequency_values(week: Week) -> tuple[str, dict]:
+    """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due)."""
+    values = _Values("fq")
+    as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
+    periods = _periods_of(week)
+    for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
+        i = _frequency_inputs(frequency, week)
+        cells_due = sum(1 for _, due in periods[frequency] if due <= as_of_end)
+        values.add(
+            (frequency.value, "VARCHAR(10)"), (i["cutoff"], "DATE"), (i["checkpoint_cutoff"], "DATE"),
+            (i["recent_from"], "DATE"), (i["recent_periods"], "INTEGER"), (i["left_half"], "INTEGER"),
+            (i["left_year"], "INTEGER"), (i["share"], "DOUBLE PRECISION"), (cells_due, "INTEGER"),
         )
-        for indicator in indicators
-    ]
-    fields = [
-        "plan", "as_of", "computed_at", "departments_expected", "target", "cutoff", "checkpoint_cutoff",
-        "recent_from", "recent_periods", "periods_left_half", "periods_left_year", "schedule_share",
-        "checkpoint_passed",
-    ]
-    IndicatorProgress.objects.bulk_create(
-        rows, batch_size=500, update_conflicts=True, unique_fields=["week", "indicator"], update_fields=fields
+    return values.sql, values.params
+
+
+def _periods_values(week: Week) -> tuple[str, dict]:
+    """periods(frequency, period_start, due, is_current): every reporting period of the year."""
+    values = _Values("pd")
+    for frequency, periods in _periods_of(week).items():
+        current = reporting_period(week.as_of, frequency)
+        for start, due in periods:
+            values.add((frequency.value, "VARCHAR(10)"), (start, "DATE"), (due, "TIMESTAMPTZ"), (1 if start == current else 0, "INTEGER"))
+    return values.sql, values.params
+
+
+def _phased_values(week: Week, indicator_ids) -> tuple[str, dict]:
+    """phased(indicator_id, share): the schedule share of indicators with phased monthly targets."""
+    values = _Values("ph")
+    values.add((0, "BIGINT"), (0.0, "DOUBLE PRECISION"))  # VALUES cannot be empty
+    phased = Indicator.objects.filter(
+        task__action__plan=week.plan, kind__in=SUMMED_KINDS, monthly_targets__isnull=False, annual_target__gt=0
     )
+    if indicator_ids is not None:
+        phased = phased.filter(pk__in=indicator_ids)
+    for indicator in phased:
+        values.add((indicator.pk, "BIGINT"), (schedule_share(indicator, week.plan.year, week.as_of), "DOUBLE PRECISION"))
+    return values.sql, values.params
+
+
+def _write_inputs(week: Week, params: dict, only: str) -> None:
+    """Step 1: one IndicatorProgress row per indicator with the schedule inputs (measures come later)."""
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "indicator_id", "departments_expected", "departments_reported",
+        "target", "cutoff", "checkpoint_cutoff", "recent_from", "recent_periods", "periods_left_half",
+        "periods_left_year", "schedule_share", "checkpoint_passed", "figure_count", "na_count", "light",
+        "half_year_status", "pace_alert", "reason",
+    ]
+    inputs = columns[7:16]
+    sql = f"""
+WITH
+freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due) AS (VALUES
+    {params["freq_sql"]}
+),
+phased(indicator_id, share) AS (VALUES
+    {params["phased_sql"]}
+),
+counts AS (
+  SELECT a.indicator_id, COUNT(*) AS n FROM {T["assignment"]} a GROUP BY a.indicator_id
+)
+INSERT INTO {T["prog"]} ({", ".join(columns)})
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, i.id, COALESCE(counts.n, 0), 0,
+  i.annual_target, freq.cutoff, freq.cp_cutoff, freq.recent_from, freq.recent_periods, freq.left_half, freq.left_year,
+  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, 0, 0, 'none', 'none', FALSE, ''
+FROM {T["indicator"]} i
+JOIN {T["task"]} t ON t.id = i.task_id
+JOIN {T["action"]} ac ON ac.id = t.action_id
+JOIN freq ON freq.frequency = i.frequency
+LEFT JOIN phased ON phased.indicator_id = i.id
+LEFT JOIN counts ON counts.indicator_id = i.id
+WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
+{_upsert_clause(["week", "indicator_id"], ["plan_id", "as_of", "computed_at", "departments_expected", *inputs])}
+"""
+    _execute(sql, params)
+
+
+def _execute(sql: str, params: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {k: v for k, v in params.items() if not k.endswith("_sql")})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,6 +418,15 @@ MEASURES_SELECT = f"""
 """
 
 
+def weighted(value: str, weight: str = "weight") -> str:
+    """A weighted mean over the rows where `value` is known. Summed as exact decimals, so that the result
+    does not depend on the order PostgreSQL happens to add the rows in (the roll-up must be repeatable)."""
+    return (
+        f"SUM(CASE WHEN ({value}) IS NOT NULL THEN CAST({weight} * ({value}) AS NUMERIC) END)"
+        f" / SUM(CASE WHEN ({value}) IS NOT NULL THEN CAST({weight} AS NUMERIC) END)"
+    )
+
+
 def _upsert_clause(keys: list[str], columns: list[str]) -> str:
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
     return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
@@ -342,68 +451,94 @@ ms AS (
 
 
 def _department_rows(week: Week, params: dict, only: str) -> None:
-    """Per (indicator, department): aggregate the figures and compute the measures."""
-    columns = ["plan_id", "week", "as_of", "computed_at", "indicator_id", "department_id", *MEASURE_COLUMNS]
+    """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells."""
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "indicator_id", "department_id", *MEASURE_COLUMNS,
+        "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered",
+    ]
     sql = f"""
 WITH
-prog AS (
-  SELECT p.indicator_id, p.cutoff, p.checkpoint_cutoff, p.recent_from, p.recent_periods, p.periods_left_half,
-         p.periods_left_year, p.schedule_share, p.checkpoint_passed, p.departments_expected,
-         i.kind, i.direction, i.annual_target, i.task_id
-  FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id
-  WHERE p.plan_id = %(plan)s AND p.week = %(week)s {only}
+freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due) AS (VALUES
+    {params["freq_sql"]}
+),
+periods(frequency, period_start, due, is_current) AS (VALUES
+    {params["periods_sql"]}
+),
+plan_indicators AS (
+  SELECT i.id, i.kind, i.direction, i.frequency, i.task_id
+  FROM {T["indicator"]} i JOIN {T["task"]} t ON t.id = i.task_id JOIN {T["action"]} ac ON ac.id = t.action_id
+  WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
 ),
 agg AS (
   SELECT f.indicator_id, f.department_id,
-    SUM(CASE WHEN f.state = 'reported' THEN f.value END) AS total,
-    SUM(CASE WHEN f.state = 'reported' AND f.period_start <= prog.checkpoint_cutoff THEN f.value END) AS cp_total,
-    SUM(CASE WHEN f.state = 'reported' AND f.period_start >= prog.recent_from THEN f.value END) AS recent_total,
+    -- A figure's value is null exactly when it is "not applicable" (a check constraint says so).
+    SUM(f.value) AS total,
+    SUM(CASE WHEN f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
+    SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
     COUNT(*) AS n,
-    SUM(CASE WHEN f.state = 'not_applicable' THEN 1 ELSE 0 END) AS na,
-    MAX(CASE WHEN f.state = 'reported' THEN f.period_start END) AS last_reported,
-    MAX(CASE WHEN f.state = 'reported' AND f.period_start <= prog.checkpoint_cutoff THEN f.period_start END) AS cp_last
-  FROM {T["figure"]} f JOIN prog ON prog.indicator_id = f.indicator_id
-  WHERE f.period_start <= prog.cutoff
+    COUNT(*) - COUNT(f.value) AS na,
+    MAX(CASE WHEN f.value IS NOT NULL THEN f.period_start END) AS last_reported,
+    MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
+    SUM(CASE WHEN p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
+    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered
+  FROM {T["figure"]} f
+  JOIN plan_indicators i ON i.id = f.indicator_id
+  JOIN freq ON freq.frequency = i.frequency
+  LEFT JOIN periods p ON p.frequency = i.frequency AND p.period_start = f.period_start
+  WHERE f.period_start <= freq.cutoff
   GROUP BY f.indicator_id, f.department_id
+),
+rates AS (
+  -- The latest reported rate (and the latest by the checkpoint) of growth rates and ratios.
+  SELECT agg.indicator_id, agg.department_id, latest.value AS latest, cp_latest.value AS cp_latest
+  FROM agg
+  JOIN plan_indicators i ON i.id = agg.indicator_id AND i.kind IN {RATES}
+  LEFT JOIN {T["figure"]} latest
+    ON latest.indicator_id = agg.indicator_id AND latest.department_id = agg.department_id AND latest.period_start = agg.last_reported
+  LEFT JOIN {T["figure"]} cp_latest
+    ON cp_latest.indicator_id = agg.indicator_id AND cp_latest.department_id = agg.department_id AND cp_latest.period_start = agg.cp_last
 ),
 {MILESTONES_SQL.format(**T)},
 base AS (
-  SELECT a.indicator_id, a.department_id, prog.kind, prog.direction,
+  SELECT a.indicator_id, a.department_id, i.kind, i.direction,
     CASE
-      WHEN prog.kind IN {SUMMED} THEN COALESCE(a.target_share, CASE WHEN prog.departments_expected = 1 THEN prog.annual_target END)
-      WHEN prog.kind = 'milestone' THEN ms.due
-      ELSE prog.annual_target
+      WHEN i.kind IN {SUMMED} THEN COALESCE(a.target_share, CASE WHEN prog.departments_expected = 1 THEN prog.target END)
+      WHEN i.kind = 'milestone' THEN ms.due
+      ELSE prog.target
     END AS target,
     CASE
-      WHEN prog.kind IN {SUMMED} THEN agg.total
-      WHEN prog.kind = 'milestone' THEN ms.on_time
-      ELSE latest.value
+      WHEN i.kind IN {SUMMED} THEN agg.total
+      WHEN i.kind = 'milestone' THEN ms.on_time
+      ELSE rates.latest
     END AS actual,
-    CASE WHEN prog.kind IN {SUMMED} THEN agg.cp_total ELSE cp_latest.value END AS cp_actual,
+    CASE WHEN i.kind IN {SUMMED} THEN agg.cp_total ELSE rates.cp_latest END AS cp_actual,
     agg.recent_total, COALESCE(agg.n, 0) AS n, COALESCE(agg.na, 0) AS na,
     prog.schedule_share AS share, prog.checkpoint_passed AS cp_passed, prog.recent_periods,
     prog.periods_left_half AS left_half, prog.periods_left_year AS left_year,
     CASE WHEN prog.cutoff IS NULL THEN 1 ELSE 0 END AS no_cutoff,
     CASE WHEN a.target_share IS NULL AND prog.departments_expected > 1 THEN 1 ELSE 0 END AS no_share,
     COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time, COALESCE(ms.overdue, 0) AS ms_overdue,
-    COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue
+    COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue,
+    CASE WHEN i.kind = 'milestone' THEN 0 ELSE freq.cells_due END AS cells_due,
+    COALESCE(agg.cells_entered, 0) AS cells_entered, COALESCE(agg.cells_on_time, 0) AS cells_on_time,
+    CASE WHEN i.kind = 'milestone' THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered
   FROM {T["assignment"]} a
-  JOIN prog ON prog.indicator_id = a.indicator_id
+  JOIN plan_indicators i ON i.id = a.indicator_id
+  JOIN freq ON freq.frequency = i.frequency
+  JOIN {T["prog"]} prog ON prog.indicator_id = a.indicator_id AND prog.week = %(week)s
   LEFT JOIN agg ON agg.indicator_id = a.indicator_id AND agg.department_id = a.department_id
-  LEFT JOIN {T["figure"]} latest
-    ON latest.indicator_id = a.indicator_id AND latest.department_id = a.department_id AND latest.period_start = agg.last_reported
-  LEFT JOIN {T["figure"]} cp_latest
-    ON cp_latest.indicator_id = a.indicator_id AND cp_latest.department_id = a.department_id AND cp_latest.period_start = agg.cp_last
-  LEFT JOIN ms ON ms.task_id = prog.task_id
+  LEFT JOIN rates ON rates.indicator_id = a.indicator_id AND rates.department_id = a.department_id
+  LEFT JOIN ms ON ms.task_id = i.task_id
 ),
 {MEASURES_SQL}
 INSERT INTO {T["dprog"]} ({", ".join(columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, department_id, {MEASURES_SELECT}
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, department_id, {MEASURES_SELECT},
+  cells_due, cells_entered, cells_on_time, period_due, period_entered
 FROM measured WHERE TRUE
-{_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", "as_of", "computed_at", *MEASURE_COLUMNS])}
+{_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", *columns[2:4], *columns[6:]])}
 """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    _execute(sql, params)
 
 
 def _indicator_rows(week: Week, params: dict, only: str) -> None:
@@ -458,41 +593,23 @@ SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, share, cp_passed, r
 FROM measured WHERE TRUE
 {_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", *MEASURE_COLUMNS])}
 """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    _execute(sql, params)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Step 3: departments — reporting completeness and timeliness, results, score; then ranks.
 
 
-def _periods_values(week: Week) -> tuple[str, dict]:
-    """A VALUES list of every reporting period of the year: frequency, start, due time, current or not."""
-    ops = connection.ops
-    rows, params = [], {}
-    for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
-        current = reporting_period(week.as_of, frequency)
-        for n, start in enumerate(periods_until(week.plan.year, frequency, datetime.date(week.plan.year, 12, 31))):
-            key = f"{frequency[0]}{n}"
-            params[f"{key}s"] = ops.adapt_datefield_value(start)
-            params[f"{key}d"] = ops.adapt_datetimefield_value(due_at(week.plan, start, frequency))
-            cast_date = "CAST(%({k}s)s AS DATE)".format(k=key) if connection.vendor == "postgresql" else f"%({key}s)s"
-            cast_time = "CAST(%({k}d)s AS TIMESTAMPTZ)".format(k=key) if connection.vendor == "postgresql" else f"%({key}d)s"
-            rows.append(f"('{frequency}', {cast_date}, {cast_time}, {1 if start == current else 0})")
-    return ",\n    ".join(rows), params
-
-
 def _department_scores(week: Week, params: dict, only_departments: str) -> None:
-    values, period_params = _periods_values(week)
-    params = {**params, **period_params}
+    """Step 3: per department, from its rows of step 2; then the ranks of every department of the week."""
     plan = week.plan
-    weights = {
+    params = {
+        **params,
         "wi": float(plan.score_weight_indicators),
         "wm": float(plan.score_weight_milestones),
         "wt": float(plan.score_weight_timeliness),
         "penalty": float(plan.score_red_penalty),
     }
-    params.update(weights)
     columns = [
         "plan_id", "week", "as_of", "computed_at", "department_id", "cells_due", "cells_entered", "cells_on_time",
         "period_due", "period_entered", "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct",
@@ -500,38 +617,14 @@ def _department_scores(week: Week, params: dict, only_departments: str) -> None:
     ]
     sql = f"""
 WITH
-periods(frequency, period_start, due, is_current) AS (VALUES
-    {values}
-),
-expected AS (
-  SELECT a.department_id, a.indicator_id, p.period_start, p.due, p.is_current
-  FROM {T["assignment"]} a
-  JOIN {T["indicator"]} i ON i.id = a.indicator_id
-  JOIN {T["task"]} t ON t.id = i.task_id
-  JOIN {T["action"]} ac ON ac.id = t.action_id
-  JOIN periods p ON p.frequency = i.frequency
-  WHERE ac.plan_id = %(plan)s AND i.kind <> 'milestone' AND (p.due <= %(as_of_end)s OR p.is_current = 1)
-    {only_departments}
-),
-cells AS (
-  SELECT e.department_id,
-    SUM(CASE WHEN e.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS due,
-    SUM(CASE WHEN e.due <= %(as_of_end)s AND f.id IS NOT NULL THEN 1 ELSE 0 END) AS entered,
-    SUM(CASE WHEN e.due <= %(as_of_end)s AND f.entered_at <= e.due THEN 1 ELSE 0 END) AS on_time,
-    SUM(e.is_current) AS period_due,
-    SUM(CASE WHEN e.is_current = 1 AND f.id IS NOT NULL THEN 1 ELSE 0 END) AS period_entered
-  FROM expected e
-  LEFT JOIN {T["figure"]} f
-    ON f.indicator_id = e.indicator_id AND f.department_id = e.department_id AND f.period_start = e.period_start
-  GROUP BY e.department_id
-),
 results AS (
   SELECT d.department_id, COUNT(*) AS indicators,
-    SUM(CASE WHEN d.attainment_pct IS NOT NULL THEN i.weight * (CASE WHEN d.attainment_pct > 100 THEN 100.0 ELSE d.attainment_pct END) END)
-      / SUM(CASE WHEN d.attainment_pct IS NOT NULL THEN i.weight END) AS attainment,
+    SUM(d.cells_due) AS due, SUM(d.cells_entered) AS entered, SUM(d.cells_on_time) AS on_time,
+    SUM(d.period_due) AS period_due, SUM(d.period_entered) AS period_entered,
+    {weighted("CASE WHEN d.attainment_pct > 100 THEN 100.0 ELSE d.attainment_pct END", weight="i.weight")} AS attainment,
     SUM(CASE WHEN d.light = 'red' THEN 1 ELSE 0 END) AS red
   FROM {T["dprog"]} d JOIN {T["indicator"]} i ON i.id = d.indicator_id
-  WHERE d.plan_id = %(plan)s AND d.week = %(week)s {only_departments.replace("a.department_id", "d.department_id")}
+  WHERE d.plan_id = %(plan)s AND d.week = %(week)s {only_departments}
   GROUP BY d.department_id
 ),
 ms AS (
@@ -542,22 +635,13 @@ ms AS (
   WHERE ac.plan_id = %(plan)s
   GROUP BY t.lead_department_id
 ),
-departments AS (
-  SELECT department_id FROM cells UNION SELECT department_id FROM results
-),
 parts AS (
-  SELECT dd.department_id,
-    COALESCE(c.due, 0) AS due, COALESCE(c.entered, 0) AS entered, COALESCE(c.on_time, 0) AS on_time,
-    COALESCE(c.period_due, 0) AS period_due, COALESCE(c.period_entered, 0) AS period_entered,
-    CASE WHEN c.due > 0 THEN c.entered * 100.0 / c.due END AS completeness,
-    CASE WHEN c.due > 0 THEN c.on_time * 100.0 / c.due END AS timeliness,
-    COALESCE(r.indicators, 0) AS indicators, r.attainment, COALESCE(r.red, 0) AS red,
+  SELECT r.*,
+    CASE WHEN r.due > 0 THEN r.entered * 100.0 / r.due END AS completeness,
+    CASE WHEN r.due > 0 THEN r.on_time * 100.0 / r.due END AS timeliness,
     COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END AS ms_pct
-  FROM departments dd
-  LEFT JOIN cells c ON c.department_id = dd.department_id
-  LEFT JOIN results r ON r.department_id = dd.department_id
-  LEFT JOIN ms ON ms.department_id = dd.department_id
+  FROM results r LEFT JOIN ms ON ms.department_id = r.department_id
 ),
 scored AS (
   SELECT parts.*,
@@ -576,11 +660,10 @@ SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, department_id, due, entered, on_t
 FROM scored WHERE TRUE
 {_upsert_clause(["plan_id", "week", "department_id"], columns[2:])}
 """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        # Ranks over every department of the week, and the rank each had the week before.
-        cursor.execute(
-            f"""
+    _execute(sql, params)
+    # Ranks over every department of the week, and the rank each had the week before.
+    _execute(
+        f"""
 UPDATE {T["score"]} SET rank = ranked.new_rank, previous_rank = ranked.old_rank
 FROM (
   SELECT s.id,
@@ -592,35 +675,44 @@ FROM (
 ) AS ranked
 WHERE {T["score"]}.id = ranked.id
 """,
-            params,
-        )
+        params,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
 # Step 4: tasks, actions and the plan.
 
 
-def _rollups(week: Week, params: dict) -> None:
+def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
+    """Step 4: tasks, actions and the plan. Incremental runs rewrite only the touched tasks and actions."""
+    touched_tasks = touched_actions = ""
+    if indicator_ids is not None:
+        ids = ", ".join(str(int(i)) for i in indicator_ids) or "0"
+        touched_tasks = f"HAVING task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids}))"
+        touched_actions = (
+            f"HAVING action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
+            f" WHERE i.id IN ({ids}))"
+        )
     columns = [
         "plan_id", "week", "as_of", "computed_at", "level", "subject", "task_id", "action_id", "indicator_count",
         "green", "yellow", "red", "no_light", "attainment_pct", "completion_pct", "schedule_pct", "half_met",
         "half_not_met", "milestones_due", "milestones_on_time", "milestones_overdue", "figure_count",
         "departments_expected", "departments_reported",
     ]
-    group_sql = """
-  SELECT {level_literal} AS level, {subject} AS subject, {task_id} AS task_id, {action_id} AS action_id,
+    group_sql = f"""
+  SELECT {{level_literal}} AS level, {{subject}} AS subject, {{task_id}} AS task_id, {{action_id}} AS action_id,
     SUM(is_indicator) AS indicator_count,
     SUM(CASE WHEN light = 'green' THEN is_indicator ELSE 0 END) AS green,
     SUM(CASE WHEN light = 'yellow' THEN is_indicator ELSE 0 END) AS yellow,
     SUM(CASE WHEN light = 'red' THEN is_indicator ELSE 0 END) AS red,
     SUM(CASE WHEN light = 'none' THEN is_indicator ELSE 0 END) AS no_light,
-    SUM(CASE WHEN attainment IS NOT NULL THEN weight * attainment END) / SUM(CASE WHEN attainment IS NOT NULL THEN weight END) AS attainment,
-    SUM(CASE WHEN completion IS NOT NULL THEN weight * completion END) / SUM(CASE WHEN completion IS NOT NULL THEN weight END) AS completion,
-    SUM(CASE WHEN schedule IS NOT NULL THEN weight * schedule END) / SUM(CASE WHEN schedule IS NOT NULL THEN weight END) AS schedule,
+    {weighted("attainment")} AS attainment,
+    {weighted("completion")} AS completion,
+    {weighted("schedule")} AS schedule,
     SUM(CASE WHEN half = 'met' THEN is_indicator ELSE 0 END) AS half_met,
     SUM(CASE WHEN half = 'not_met' THEN is_indicator ELSE 0 END) AS half_not_met,
     SUM(ms_due) AS ms_due, SUM(ms_on_time) AS ms_on_time, SUM(ms_overdue) AS ms_overdue, SUM(figures) AS figures
-  FROM parts {group_by}
+  FROM parts {{group_by}}
 """
     sql = f"""
 WITH
@@ -639,9 +731,9 @@ parts AS (
   FROM ms JOIN {T["task"]} t ON t.id = ms.task_id
 ),
 grouped AS (
-{group_sql.format(level_literal="'task'", subject="'task:' || CAST(task_id AS VARCHAR(20))", task_id="task_id", action_id="NULL", group_by="GROUP BY task_id")}
+{group_sql.format(level_literal="'task'", subject="'task:' || CAST(task_id AS VARCHAR(20))", task_id="task_id", action_id="NULL", group_by="GROUP BY task_id " + touched_tasks)}
 UNION ALL
-{group_sql.format(level_literal="'action'", subject="'action:' || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", group_by="GROUP BY action_id")}
+{group_sql.format(level_literal="'action'", subject="'action:' || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", group_by="GROUP BY action_id " + touched_actions)}
 UNION ALL
 {group_sql.format(level_literal="'plan'", subject="'plan:' || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", group_by="")}
 ),
@@ -659,19 +751,18 @@ SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, level, subject, task_id, action_i
 FROM grouped CROSS JOIN reporting WHERE TRUE
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    _execute(sql, params)
 
 
 # ---------------------------------------------------------------------------------------------------
 # Entry points.
 
 
-def _params(week: Week, now: datetime.datetime) -> dict:
+def _params(week: Week, now: datetime.datetime, indicator_ids) -> dict:
     ops = connection.ops
     plan = week.plan
     as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
-    return {
+    params = {
         "plan": plan.pk,
         "week": ops.adapt_datefield_value(week.start),
         "previous": ops.adapt_datefield_value(week.previous),
@@ -679,11 +770,20 @@ def _params(week: Week, now: datetime.datetime) -> dict:
         "as_of_end": ops.adapt_datetimefield_value(as_of_end),
         "soon": ops.adapt_datefield_value(week.as_of + datetime.timedelta(days=plan.deadline_warning_days)),
         "checkpoint": ops.adapt_datefield_value(plan.checkpoint),
+        "checkpoint_passed": week.checkpoint_passed,
         "now": ops.adapt_datetimefield_value(now),
         "yellow": float(plan.yellow_gap_pp),
         "growth_yellow": float(plan.growth_yellow_pp),
         "pace_multiple": float(plan.pace_alert_multiple),
     }
+    for name, (sql, values) in {
+        "freq_sql": _frequency_values(week),
+        "periods_sql": _periods_values(week),
+        "phased_sql": _phased_values(week, indicator_ids),
+    }.items():
+        params[name] = sql
+        params.update(values)
+    return params
 
 
 def _id_filter(column: str, ids) -> str:
@@ -698,16 +798,11 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
     """Compute and store one week of a plan: every indicator, or only those given (incremental)."""
     if connection.vendor == "postgresql":
         # Two workers rolling up the same plan and week take turns instead of deadlocking on the upserts.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [week.plan.pk, week.start.toordinal()])
-    now = timezone.now()
-    indicators = Indicator.objects.filter(task__action__plan=week.plan)
-    if indicator_ids is not None:
-        indicators = indicators.filter(pk__in=indicator_ids)
-    _write_inputs(week, list(indicators), now)
-    params = _params(week, now)
+        _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": week.plan.pk, "week": week.start.toordinal()})
+    params = _params(week, timezone.now(), indicator_ids)
     only = _id_filter("p.indicator_id", indicator_ids)
+    _write_inputs(week, params, only)
     _department_rows(week, params, only)
     _indicator_rows(week, params, only)
-    _department_scores(week, params, _id_filter("a.department_id", department_ids))
-    _rollups(week, params)
+    _department_scores(week, params, _id_filter("d.department_id", department_ids))
+    _rollups(week, params, indicator_ids)

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from actions.models import Plan
-from metrics.demo import DEMO_PASSWORD, demo_today, seed_accounts, seed_figures, seed_milestones
+from metrics.demo import DEMO_PASSWORD, Scale, demo_today, seed_accounts, seed_figures, seed_milestones, seed_scale
 from metrics.tasks import rollup_plan_range
 
 
@@ -13,8 +13,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, help="plan year (default: the latest plan)")
         parser.add_argument("--password", default=DEMO_PASSWORD, help="password of every demo account")
+        scale = parser.add_argument_group("scale", "a synthetic plan for benchmarks instead of the demo")
+        scale.add_argument("--scale", action="store_true", help="create the synthetic plan (replaces an earlier one)")
+        scale.add_argument("--scale-year", type=int, default=Scale.year)
+        scale.add_argument("--departments", type=int, default=Scale.departments)
+        scale.add_argument("--indicators", type=int, default=Scale.indicators)
+        scale.add_argument("--per-indicator", type=int, default=Scale.per_indicator, help="departments per indicator")
+        scale.add_argument("--weeks", type=int, default=Scale.weeks)
 
     def handle(self, *args, year=None, password, **options):
+        if options["scale"]:
+            return self.handle_scale(options)
         if not Plan.objects.exists():
             call_command("load_plan", stdout=self.stdout, stderr=self.stderr)
         plans = Plan.objects.all()
@@ -35,3 +44,22 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo accounts (password for all: {password}):")
         for account in accounts:
             self.stdout.write(f"  {account.username:<26} {account.role} {account.department}")
+
+    def handle_scale(self, options):
+        import time
+
+        scale = Scale(
+            year=options["scale_year"], departments=options["departments"], indicators=options["indicators"],
+            per_indicator=min(options["per_indicator"], options["departments"]), weeks=options["weeks"],
+        )
+        started = time.monotonic()
+
+        def progress(done, total):
+            self.stdout.write(f"\r{done:,}/{total:,} figures", ending="")
+            self.stdout.flush()
+
+        plan = seed_scale(scale=scale, progress=progress)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(
+            f"Synthetic plan {plan.year} (id {plan.pk}): {scale.figures:,} figures in {time.monotonic() - started:.0f} s"
+        ))
