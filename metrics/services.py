@@ -35,8 +35,12 @@ def _weeks(plan: Plan, first: datetime.date, last: datetime.date) -> list[Week]:
 
 
 def rollup_plan_week(*, plan: Plan, day: datetime.date | None = None) -> Rollup:
-    """Recompute every row of the week containing `day` (default: today) and return the plan's row."""
-    week = Week.of(plan, day or today(), today())
+    """Recompute every row of the week containing `day` (default: today) and return the plan's row.
+
+    A day after today is taken as today: the future has no figures to judge.
+    """
+    now = today()
+    week = Week.of(plan, min(day or now, now), now)
     rollup_week(week)
     return _plan_row(plan, week)
 
