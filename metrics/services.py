@@ -69,3 +69,399 @@ def rollup_request(*, plan: Plan, indicator_ids: list[int], period_starts: list[
         StaleRollup.objects.update_or_create(plan=plan, defaults={"since": timezone.now(), "reason": str(exc)[:200]})
         return False
     return True
+
+
+# --- Reporting: sheets of figures and progress, their review, reopen requests ------------------------
+
+from dataclasses import dataclass, field  # noqa: E402
+from decimal import Decimal  # noqa: E402
+
+from django.conf import settings  # noqa: E402
+from django.core.exceptions import PermissionDenied  # noqa: E402
+from django.db import IntegrityError  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history  # noqa: E402
+
+from actions.choices import IndicatorKind  # noqa: E402
+from actions.models import Department, Milestone  # noqa: E402
+from metrics import permissions  # noqa: E402
+from metrics.choices import FigureState, ReopenStatus, SheetStatus  # noqa: E402
+from metrics.forms import InputError, check_evidence, outlier_bounds, parse_date, parse_number  # noqa: E402
+from metrics.models import Evidence, ProgressNote, ReopenRequest, Sheet  # noqa: E402
+from metrics.selectors import cumulative_before, format_decimal, led_tasks, sheet_assignments  # noqa: E402
+from planboard.clock import today as clock_today  # noqa: E402
+
+OUTLIER_HISTORY_PERIODS = 26
+
+
+def entry_time() -> datetime.datetime:
+    """When something is entered: now, on the app's 'today' when that is pinned (demos, tests)."""
+    now = timezone.localtime()
+    if settings.PLANBOARD_TODAY:
+        return timezone.make_aware(datetime.datetime.combine(settings.PLANBOARD_TODAY, now.time().replace(tzinfo=None)))
+    return now
+
+
+@dataclass
+class CellInput:
+    """What the sheet (or the Excel upload) says for one indicator. version: the figure's version seen, 0 if none."""
+
+    raw: str = ""
+    not_applicable: bool = False
+    note: str = ""
+    version: int = 0
+
+
+@dataclass
+class NoteInput:
+    progress: str = ""
+    problems: str = ""
+    next_steps: str = ""
+    version: int = 0
+
+
+@dataclass
+class Change:
+    """One cell a save changes, for the Excel preview and the result message."""
+
+    indicator: object
+    old: str
+    new: str
+
+
+@dataclass
+class SheetSaveResult:
+    sheet: Sheet | None
+    changes: list[Change] = field(default_factory=list)
+    notes_changed: int = 0
+    files_added: int = 0
+    submitted: bool = False
+
+
+class SheetInvalid(Exception):
+    """Nothing was saved. errors: input name → message; warnings likewise (outliers needing a note)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _cell_text(state, value, note) -> str:
+    if state is None:
+        return ""
+    if state == FigureState.NOT_APPLICABLE:
+        return str(_("not applicable")) + (f" ({note})" if note else "")
+    return format_decimal(value)
+
+
+def sheet_save(
+    *,
+    user,
+    plan: Plan,
+    department: Department,
+    frequency: str,
+    start: datetime.date,
+    cells: dict[int, CellInput],
+    notes: dict[int, NoteInput] | None = None,
+    milestones: dict[int, str] | None = None,
+    files: dict[int, list] | None = None,
+    submit: bool = False,
+    dry_run: bool = False,
+) -> SheetSaveResult:
+    """Save a department's sheet for one period in one transaction: all of it, or (on any error) nothing.
+
+    Refuses (PermissionDenied) users who may not fill the department's sheets, indicators or tasks not the
+    department's, and periods that are locked or in the future. Bad values raise SheetInvalid with a message
+    per input. Each figure carries a version: a cell changed by someone else since the page was loaded is a
+    conflict, never overwritten. With dry_run, validates and returns the changes without writing.
+    """
+    notes, milestones, files = notes or {}, milestones or {}, files or {}
+    permissions.require(permissions.can_edit(user, department))
+    today = clock_today()
+    with transaction.atomic():
+        sheet = (
+            Sheet.objects.select_for_update()
+            .filter(plan=plan, department=department, frequency=frequency, period_start=start)
+            .first()
+        )
+        lock = permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=today)
+        if lock:
+            raise PermissionDenied(lock.message)
+
+        assignments = {a.indicator_id: a for a in sheet_assignments(plan=plan, department=department, frequency=frequency)}
+        if not set(cells) <= set(assignments):
+            raise PermissionDenied(_("The sheet names an indicator this department does not report."))
+        tasks = {t.pk: t for t in led_tasks(plan=plan, department=department)} if (notes or milestones or files) else {}
+        if not set(notes) <= set(tasks) or not set(files) <= set(tasks):
+            raise PermissionDenied(_("The sheet names a task this department does not lead."))
+        milestone_rows = {m.pk: m for t in tasks.values() for m in t.milestones.all()}
+        if not set(milestones) <= set(milestone_rows):
+            raise PermissionDenied(_("The sheet names a milestone of a task this department does not lead."))
+
+        errors: dict[str, str] = {}
+        result = SheetSaveResult(sheet=sheet)
+        ids = list(cells)
+        existing = {
+            f.indicator_id: f
+            for f in Figure.objects.select_for_update().filter(department=department, period_start=start, indicator_id__in=ids)
+        }
+        before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
+        history: dict[int, list[Decimal]] = {}
+        for indicator_id, value in Figure.objects.filter(
+            department=department,
+            indicator_id__in=ids,
+            state=FigureState.REPORTED,
+            period_start__lt=start,
+            period_start__gte=start - datetime.timedelta(days=31 * OUTLIER_HISTORY_PERIODS if frequency != "weekly" else 7 * OUTLIER_HISTORY_PERIODS),
+        ).values_list("indicator_id", "value"):
+            history.setdefault(indicator_id, []).append(value)
+
+        now = entry_time()
+        to_create, to_update, touched = [], [], []
+        for indicator_id, cell in cells.items():
+            indicator = assignments[indicator_id].indicator
+            name = f"v-{indicator_id}"
+            figure = existing.get(indicator_id)
+            note = cell.note.strip()
+            try:
+                state, value = _cell_state(indicator, cell, note, figure, before.get(indicator_id, Decimal("0")), history.get(indicator_id, []))
+            except InputError as exc:
+                errors[name] = str(exc)
+                continue
+            old = (figure.state, figure.value, figure.note) if figure else (None, None, "")
+            new = (state, value, note if state else "")
+            if old == new:
+                continue
+            if (figure.version if figure else 0) != cell.version:
+                errors[name] = _(
+                    "Conflict: someone else saved this figure after you opened the sheet. Saved now: %(theirs)s; yours: %(yours)s. "
+                    "Check it and save again."
+                ) % {"theirs": _cell_text(*old) or _("blank"), "yours": _cell_text(*new) or _("blank")}
+                continue
+            result.changes.append(Change(indicator=indicator, old=_cell_text(*old), new=_cell_text(*new)))
+            touched.append(indicator_id)
+            if figure is None:
+                to_create.append(
+                    Figure(
+                        indicator_id=indicator_id,
+                        department=department,
+                        period_start=start,
+                        state=state,
+                        value=value,
+                        note=new[2],
+                        entered_by=user,
+                        entered_at=now,
+                    )
+                )
+            else:
+                figure.state, figure.value, figure.note = new
+                figure.version += 1
+                figure.updated = timezone.now()
+                to_update.append(figure)
+
+        note_rows = {}
+        if notes:
+            note_rows = {
+                n.task_id: n
+                for n in ProgressNote.objects.select_for_update().filter(department=department, period_start=start, task_id__in=list(notes))
+            }
+        notes_to_save = []
+        for task_id, given in notes.items():
+            row = note_rows.get(task_id)
+            new = (given.progress.strip(), given.problems.strip(), given.next_steps.strip())
+            old = (row.progress, row.problems, row.next_steps) if row else ("", "", "")
+            if new == old:
+                continue
+            if (row.version if row else 0) != given.version:
+                errors[f"progress-{task_id}"] = _(
+                    "Conflict: someone else saved this task's progress after you opened the sheet. Saved now: “%(theirs)s”; yours: “%(yours)s”."
+                ) % {"theirs": old[0], "yours": new[0]}
+                continue
+            if row is None:
+                row = ProgressNote(task_id=task_id, department=department, period_start=start)
+            else:
+                row.version += 1
+            row.progress, row.problems, row.next_steps = new
+            row.entered_by = user
+            notes_to_save.append(row)
+
+        milestones_to_save = []
+        for milestone_id, raw in milestones.items():
+            milestone = milestone_rows[milestone_id]
+            try:
+                done = parse_date(raw)
+            except InputError as exc:
+                errors[f"ms-{milestone_id}"] = str(exc)
+                continue
+            if done and done > today:
+                errors[f"ms-{milestone_id}"] = _("A milestone cannot be done on a date still to come.")
+                continue
+            if done != milestone.done_date:
+                milestone.done_date = done
+                milestones_to_save.append(milestone)
+
+        uploads = []
+        for task_id, task_files in files.items():
+            for upload in task_files:
+                try:
+                    content_type = check_evidence(upload)
+                except InputError as exc:
+                    errors[f"file-{task_id}"] = str(exc)
+                    continue
+                uploads.append((task_id, upload, content_type))
+
+        if submit:
+            missing = [
+                a.indicator for i, a in assignments.items() if (cells.get(i) is None or _blank(cells[i])) and i not in existing
+            ]
+            if missing:
+                errors["__all__"] = _(
+                    "The sheet cannot be submitted: %(n)s indicator(s) are blank. Enter a value or mark them not applicable."
+                ) % {"n": len(missing)}
+                for indicator in missing:
+                    errors.setdefault(f"v-{indicator.pk}", _("Required before submitting."))
+
+        if errors:
+            raise SheetInvalid(errors)
+        if dry_run:
+            transaction.set_rollback(True)
+            return result
+
+        # Values were checked above; full_clean here checks the field limits without a query per row.
+        for figure in to_create + to_update:
+            figure.full_clean(exclude=["indicator", "department", "entered_by"], validate_unique=False, validate_constraints=False)
+        if sheet is None:
+            sheet, _created = Sheet.objects.get_or_create(plan=plan, department=department, frequency=frequency, period_start=start)
+        try:
+            with transaction.atomic():
+                if to_create:
+                    bulk_create_with_history(to_create, Figure, default_user=user)
+        except IntegrityError:
+            raise SheetInvalid(
+                {"__all__": _("Conflict: someone else saved this sheet at the same moment. Reload it to see their figures, then save again.")}
+            ) from None
+        if to_update:
+            bulk_update_with_history(to_update, Figure, ["state", "value", "note", "version", "updated"], default_user=user)
+        for row in notes_to_save:
+            row._history_user = user
+            row.full_clean(exclude=["task", "department", "entered_by"], validate_unique=False, validate_constraints=False)
+            row.save()
+        for milestone in milestones_to_save:
+            milestone.save(update_fields=["done_date", "updated"])
+        for task_id, upload, content_type in uploads:
+            evidence = Evidence(
+                task_id=task_id,
+                department=department,
+                period_start=start,
+                original_name=upload.name[:200],
+                content_type=content_type,
+                size=upload.size,
+                uploaded_by=user,
+            )
+            evidence.file.save(upload.name, upload, save=False)
+            evidence.save()
+        if submit:
+            sheet.status = SheetStatus.SUBMITTED
+            sheet.submitted_at, sheet.submitted_by = timezone.now(), user
+            sheet.save(update_fields=["status", "submitted_at", "submitted_by", "updated"])
+        result.sheet, result.notes_changed, result.files_added, result.submitted = sheet, len(notes_to_save), len(uploads), submit
+        if touched:
+            starts = [start]
+            transaction.on_commit(lambda: rollup_request(plan=plan, indicator_ids=touched, period_starts=starts))
+    return result
+
+
+def _blank(cell: CellInput) -> bool:
+    return not cell.not_applicable and not cell.raw.strip()
+
+
+def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before_value: Decimal, history: list[Decimal]):
+    """The (state, value) a cell asks for, or (None, None) for blank; InputError explains what is wrong."""
+    if cell.not_applicable:
+        if not note:
+            raise InputError(_("Say why this figure does not apply (a short note)."))
+        return FigureState.NOT_APPLICABLE, None
+    if not cell.raw.strip():
+        if figure is not None:
+            raise InputError(_("This figure was already reported and cannot be blanked: enter a value, or mark it not applicable with a reason."))
+        return None, None
+    number = parse_number(cell.raw)
+    if indicator.is_summed:
+        if number < 0:
+            raise InputError(_("This indicator cannot be negative."))
+        if indicator.kind == IndicatorKind.COUNT and number != number.to_integral_value():
+            raise InputError(_("This indicator counts things: enter a whole number."))
+        if indicator.entry_mode == "cumulative":
+            if number < cumulative_before_value:
+                raise InputError(
+                    _("The cumulative value cannot be lower than the previous cumulative, %(previous)s.")
+                    % {"previous": format_decimal(cumulative_before_value)}
+                )
+            number = number - cumulative_before_value
+    bounds = outlier_bounds(history)
+    if bounds and not (bounds[0] <= number <= bounds[1]) and not note:
+        raise InputError(
+            _("%(value)s is far outside this department's usual range (%(low)s to %(high)s, from its own past figures). "
+              "If it is right, confirm it with a note.")
+            % {"value": format_decimal(number), "low": format_decimal(bounds[0].quantize(Decimal("0.01"))),
+               "high": format_decimal(bounds[1].quantize(Decimal("0.01")))}
+        )
+    return FigureState.REPORTED, number
+
+
+@transaction.atomic
+def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> Sheet:
+    """The supervision office approves a submitted sheet (its figures lock) or returns it with a comment."""
+    permissions.require(permissions.can_review(user))
+    sheet = Sheet.objects.select_for_update().get(pk=sheet.pk)
+    if sheet.status != SheetStatus.SUBMITTED:
+        raise SheetInvalid({"__all__": _("Only a submitted sheet can be approved or returned; this one is %(status)s.") % {"status": sheet.get_status_display()}})
+    comment = comment.strip()
+    if not approve and not comment:
+        raise SheetInvalid({"comment": _("Say what needs correcting: a returned sheet needs a comment.")})
+    sheet.status = SheetStatus.APPROVED if approve else SheetStatus.RETURNED
+    sheet.review_comment = comment
+    sheet.reviewed_at, sheet.reviewed_by = timezone.now(), user
+    sheet.reopened_until = None if approve else sheet.reopened_until
+    sheet.full_clean(exclude=["plan", "department", "submitted_by", "reviewed_by"], validate_unique=False, validate_constraints=False)
+    sheet.save()
+    return sheet
+
+
+@transaction.atomic
+def reopen_request(*, user, plan: Plan, department: Department, frequency: str, start: datetime.date, reason: str) -> ReopenRequest:
+    """Staff ask to reopen a locked or approved sheet; the reason is required."""
+    permissions.require(permissions.can_edit(user, department))
+    if start > clock_today():
+        raise PermissionDenied(_("This period has not started yet."))
+    reason = reason.strip()
+    if not reason:
+        raise SheetInvalid({"reason": _("Say why the sheet should be reopened.")})
+    sheet, _created = Sheet.objects.get_or_create(plan=plan, department=department, frequency=frequency, period_start=start)
+    if not permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=clock_today()):
+        raise SheetInvalid({"reason": _("This sheet is open: correct it directly.")})
+    if sheet.reopen_requests.filter(status=ReopenStatus.PENDING).exists():
+        raise SheetInvalid({"reason": _("A reopen request for this sheet is already waiting for the supervision office.")})
+    request = ReopenRequest(sheet=sheet, reason=reason, requested_by=user)
+    request.full_clean(exclude=["sheet", "requested_by"])
+    request.save()
+    return request
+
+
+@transaction.atomic
+def reopen_decide(*, user, request: ReopenRequest, grant: bool, note: str = "") -> ReopenRequest:
+    """The supervision office grants (the sheet opens for the plan's lock period) or refuses a reopen request."""
+    permissions.require(permissions.can_review(user))
+    request = ReopenRequest.objects.select_for_update().select_related("sheet__plan").get(pk=request.pk)
+    if request.status != ReopenStatus.PENDING:
+        raise SheetInvalid({"__all__": _("This request was already decided.")})
+    request.status = ReopenStatus.GRANTED if grant else ReopenStatus.REFUSED
+    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note.strip()
+    request.save()
+    if grant:
+        sheet = request.sheet
+        sheet.reopened_until = clock_today() + datetime.timedelta(days=max(sheet.plan.lock_after_days, 1))
+        if sheet.status == SheetStatus.APPROVED:
+            sheet.status = SheetStatus.DRAFT
+        sheet.save(update_fields=["reopened_until", "status", "updated"])
+    return request
