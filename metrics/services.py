@@ -203,7 +203,9 @@ def sheet_save(
         ids = list(cells)
         existing = {
             f.indicator_id: f
-            for f in Figure.objects.select_for_update().filter(department=department, period_start=start, indicator_id__in=ids)
+            for f in Figure.objects.select_for_update().filter(
+                department=department, period_start=start, indicator_id__in=list(assignments)
+            )
         }
         before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
         history: dict[int, list[Decimal]] = {}
