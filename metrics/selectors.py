@@ -22,7 +22,7 @@ from decimal import Decimal  # noqa: E402
 
 from django.db.models import Sum  # noqa: E402
 
-from actions.choices import EntryMode, Frequency  # noqa: E402
+from actions.choices import Direction, EntryMode, Frequency  # noqa: E402
 from actions.models import Department, IndicatorDepartment, Task  # noqa: E402
 from metrics.choices import FigureState, ReopenStatus, SheetStatus  # noqa: E402
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet  # noqa: E402
@@ -105,6 +105,15 @@ class SheetRow:
         if not self.figure or self.figure.value is None:
             return None
         return self.figure.value - self.target
+
+    def on_track(self, schedule: Decimal) -> bool | None:
+        """Ahead of 序时进度 (amounts, counts) or of the target rate (rates), minding lower-is-better indicators."""
+        lower = self.indicator.direction == Direction.LOWER
+        if self.completion_pct is not None:
+            return self.completion_pct <= schedule if lower else self.completion_pct >= schedule
+        if self.rate_gap is not None:
+            return self.rate_gap <= 0 if lower else self.rate_gap >= 0
+        return None
 
     @property
     def cumulative_entry(self) -> bool:

@@ -114,12 +114,14 @@ def _parse_post(post, uploaded) -> tuple[dict, dict, dict, dict]:
 def _context(request, plan, department, frequency, start, *, cells=None, notes=None, milestones=None, errors=None):
     user, day = request.user, today()
     rows = selectors.sheet_rows(plan=plan, department=department, frequency=frequency, start=start)
+    schedule = selectors.schedule_pct(plan.year, frequency, start)
     errors = errors or {}
     for row in rows:
         posted = (cells or {}).get(row.indicator.pk)
         if posted is not None:  # re-show what was typed, not what is stored
             row.input_value, row.not_applicable, row.note, row.version = posted.raw, posted.not_applicable, posted.note, posted.version
         row.error = errors.get(f"v-{row.indicator.pk}", "")
+        row.is_on_track = row.on_track(schedule)
     sheet = selectors.sheet_find(plan=plan, department=department, frequency=frequency, start=start)
     lock = permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=day)
     can_edit = permissions.can_edit(user, department)
@@ -154,6 +156,7 @@ def _context(request, plan, department, frequency, start, *, cells=None, notes=N
         if can_edit
         else list(Department.objects.filter(assignments__indicator__task__action__plan=plan).distinct().order_by("kind", "code"))
     )
+    other = Frequency.MONTHLY if frequency == Frequency.WEEKLY else Frequency.WEEKLY
     pending_reopen = sheet.reopen_requests.filter(status=ReopenStatus.PENDING).first() if sheet else None
     return {
         "plan": plan,
@@ -171,7 +174,10 @@ def _context(request, plan, department, frequency, start, *, cells=None, notes=N
         if selectors.next_period(start, frequency) <= period_start(day, frequency)
         else None,
         "groups": selectors.group_rows(rows),
-        "schedule_pct": selectors.schedule_pct(plan.year, frequency, start),
+        "schedule_pct": schedule,
+        "other_frequency": other,
+        "other_count": selectors.sheet_assignments(plan=plan, department=department, frequency=other).count(),
+        "other_url": _sheet_url(department, other, reporting_period(day, other)),
         "tasks": tasks,
         "sheet": sheet,
         "lock": lock,
