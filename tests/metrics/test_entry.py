@@ -118,3 +118,44 @@ class EntrySheetTests:
         assert response.status_code == 302
         assert Figure.objects.count() == 1
         assert cast.plan.stale_rollup is not None
+
+
+def add_old_figures(cast, weeks):
+    rows = [
+        Figure(indicator=ind, department=dept, period_start=WEEK - datetime.timedelta(weeks=w), value=10,
+               entered_at=datetime.datetime(2022, 1, 10, tzinfo=datetime.UTC))
+        for w in range(1, weeks + 1) for ind in indicators(cast.plan) for dept in (cast.dept_a, cast.dept_b)
+    ]
+    Figure.objects.bulk_create(rows)
+
+
+@pytest.mark.django_db
+class EntryQueryCountTests:
+    def count(self, client, request):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            response = request()
+        assert response.status_code in (200, 302)
+        return len(captured.captured_queries)
+
+    def test_saving_a_sheet_costs_the_same_queries_whatever_is_stored(self, client, cast):
+        client.force_login(cast.staff_a)
+        inds = indicators(cast.plan)
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {i: "10" for i in inds}))
+        first = self.count(client, lambda: client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {i: {"value": "11", "version": 1} for i in inds})))
+        add_old_figures(cast, 18)
+        second = self.count(client, lambda: client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {i: {"value": "12", "version": 2} for i in inds})))
+        assert first == second
+        assert first <= 25
+
+    def test_the_sheet_page_costs_the_same_queries_whatever_is_stored(self, client, cast):
+        client.force_login(cast.staff_a)
+        inds = indicators(cast.plan)
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {inds[0]: "10"}))
+        first = self.count(client, lambda: client.get(sheet_url(cast.dept_a)))
+        add_old_figures(cast, 18)
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {i: "10" for i in inds[1:]}))
+        second = self.count(client, lambda: client.get(sheet_url(cast.dept_a)))
+        assert first == second
