@@ -83,7 +83,7 @@ from django.utils.translation import gettext as _  # noqa: E402
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history  # noqa: E402
 
 from actions.choices import IndicatorKind  # noqa: E402
-from actions.models import Department, Milestone  # noqa: E402
+from actions.models import Department, Indicator  # noqa: E402
 from metrics import permissions  # noqa: E402
 from metrics.choices import FigureState, ReopenStatus, SheetStatus  # noqa: E402
 from metrics.forms import InputError, check_evidence, outlier_bounds, parse_date, parse_number  # noqa: E402
@@ -367,6 +367,12 @@ def sheet_save(
             sheet.submitted_at, sheet.submitted_by = timezone.now(), user
             sheet.save(update_fields=["status", "submitted_at", "submitted_by", "updated"])
         result.sheet, result.notes_changed, result.files_added, result.submitted = sheet, len(notes_to_save), len(uploads), submit
+        if milestones_to_save:
+            # Milestone indicators are judged on their tasks' milestone dates: roll them up too.
+            touched += list(
+                Indicator.objects.filter(task_id__in={m.task_id for m in milestones_to_save}, kind=IndicatorKind.MILESTONE)
+                .values_list("pk", flat=True)
+            )
         if touched:
             starts = [start]
             transaction.on_commit(lambda: rollup_request(plan=plan, indicator_ids=touched, period_starts=starts))
@@ -440,7 +446,7 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
 def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> Sheet:
     """The supervision office approves a submitted sheet (its figures lock) or returns it with a comment."""
     permissions.require(permissions.can_review(user))
-    sheet = Sheet.objects.select_for_update().get(pk=sheet.pk)
+    sheet = Sheet.objects.select_for_update().select_related("plan").get(pk=sheet.pk)
     if sheet.status != SheetStatus.SUBMITTED:
         raise SheetInvalid({"__all__": _("Only a submitted sheet can be approved or returned; this one is %(status)s.") % {"status": sheet.get_status_display()}})
     comment = comment.strip()
@@ -449,7 +455,12 @@ def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> She
     sheet.status = SheetStatus.APPROVED if approve else SheetStatus.RETURNED
     sheet.review_comment = comment
     sheet.reviewed_at, sheet.reviewed_by = timezone.now(), user
-    sheet.reopened_until = None if approve else sheet.reopened_until
+    if approve:
+        sheet.reopened_until = None
+    else:
+        # Staff must be able to correct a returned sheet even when its period has closed meanwhile.
+        until = clock_today() + datetime.timedelta(days=max(sheet.plan.lock_after_days, 1))
+        sheet.reopened_until = max(until, sheet.reopened_until) if sheet.reopened_until else until
     sheet.full_clean(exclude=["plan", "department", "submitted_by", "reviewed_by"], validate_unique=False, validate_constraints=False)
     sheet.save()
     return sheet

@@ -159,3 +159,25 @@ class EntryQueryCountTests:
         client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {i: "10" for i in inds[1:]}))
         second = self.count(client, lambda: client.get(sheet_url(cast.dept_a)))
         assert first == second
+
+
+@pytest.mark.django_db
+class RollupTriggerTests:
+    def test_a_milestone_date_queues_the_rollup_of_its_tasks_milestone_indicator(self, client, cast, django_capture_on_commit_callbacks):
+        task = indicators(cast.plan)[0].task
+        nodes = Indicator.objects.create(task=task, code="nodes", name="节点", unit="个", kind="milestone")
+        milestone = task.milestones.get()
+        client.force_login(cast.staff_a)
+        with mock.patch("metrics.services.rollup_request") as rollup:
+            with django_capture_on_commit_callbacks(execute=True):
+                client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {}, **{f"ms-{milestone.pk}": "2022-03-30"}))
+        assert rollup.call_args.kwargs["indicator_ids"] == [nodes.pk]
+        assert rollup.call_args.kwargs["period_starts"] == [WEEK]
+
+    def test_an_unchanged_sheet_queues_nothing(self, client, cast, django_capture_on_commit_callbacks):
+        ind = indicators(cast.plan)[0]
+        client.force_login(cast.staff_a)
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: "4"}))
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "4", "version": 1}}))
+        assert callbacks == []

@@ -152,3 +152,19 @@ class LockingTests:
                                {"department": cast.dept_a.code, "frequency": "weekly", "period": WEEK.isoformat(), "reason": "x"}, follow=True)
         assert "本表仍可修改：请直接修改" in response.content.decode()
         assert ReopenRequest.objects.count() == 0
+
+
+@pytest.mark.django_db
+class ReturnAfterCloseTests:
+    def test_a_sheet_returned_after_its_period_closed_can_still_be_corrected(self, client, cast, settings):
+        sheet = submit_full_sheet(client, cast)
+        settings.PLANBOARD_TODAY = datetime.date(2022, 5, 25)  # the week closed on 23 May
+        client.force_login(cast.supervisor)
+        client.post(reverse("metrics:review", args=[sheet.pk]), {"decision": "return", "comment": "请补充说明"})
+        client.force_login(cast.staff_a)
+        html = client.get(sheet_url(cast.dept_a)).content.decode()
+        assert "督查办已重新开放本表，可修改至 2022-05-28" in html
+        ind = indicators(cast.plan)[0]
+        response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "3", "version": 1}}, action="submit"))
+        assert response.status_code == 302
+        assert Figure.objects.get(indicator=ind).value == 3
