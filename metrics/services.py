@@ -364,7 +364,7 @@ def sheet_save(
             evidence.save()
         if submit:
             sheet.status = SheetStatus.SUBMITTED
-            sheet.submitted_at, sheet.submitted_by = timezone.now(), user
+            sheet.submitted_at, sheet.submitted_by = entry_time(), user
             sheet.save(update_fields=["status", "submitted_at", "submitted_by", "updated"])
         result.sheet, result.notes_changed, result.files_added, result.submitted = sheet, len(notes_to_save), len(uploads), submit
         if milestones_to_save:
@@ -454,7 +454,7 @@ def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> She
         raise SheetInvalid({"comment": _("Say what needs correcting: a returned sheet needs a comment.")})
     sheet.status = SheetStatus.APPROVED if approve else SheetStatus.RETURNED
     sheet.review_comment = comment
-    sheet.reviewed_at, sheet.reviewed_by = timezone.now(), user
+    sheet.reviewed_at, sheet.reviewed_by = entry_time(), user
     if approve:
         sheet.reopened_until = None
     else:
@@ -494,7 +494,7 @@ def reopen_decide(*, user, request: ReopenRequest, grant: bool, note: str = "") 
     if request.status != ReopenStatus.PENDING:
         raise SheetInvalid({"__all__": _("This request was already decided.")})
     request.status = ReopenStatus.GRANTED if grant else ReopenStatus.REFUSED
-    request.decided_by, request.decided_at, request.decision_note = user, timezone.now(), note.strip()
+    request.decided_by, request.decided_at, request.decision_note = user, entry_time(), note.strip()
     request.save()
     if grant:
         sheet = request.sheet

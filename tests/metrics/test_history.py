@@ -64,3 +64,12 @@ class ProgressNoteHistoryTests:
         assert note.history.count() == 2
         html = client.get(reverse("metrics:note_history", args=[note.pk])).content.decode()
         assert "完成选址并开工" in html and "完成选址" in html and "staff-a" in html
+
+
+@pytest.mark.django_db
+class ReportingAdminTests:
+    @pytest.mark.parametrize("model", ["sheet", "reopenrequest", "progressnote", "evidence"])
+    def test_reporting_records_are_shown_but_not_changed_in_the_admin(self, client, cast, admin_user, model):
+        client.force_login(admin_user)
+        assert client.get(reverse(f"admin:metrics_{model}_changelist")).status_code == 200
+        assert client.get(reverse(f"admin:metrics_{model}_add")).status_code == 403
