@@ -43,9 +43,10 @@ def can_review(user) -> bool:
     return roles.is_supervisor(user)
 
 
-def require(allowed: bool) -> None:
+def require(allowed: bool, message: str | None = None) -> None:
+    """Raise PermissionDenied (403, with the reason on the page) unless allowed."""
     if not allowed:
-        raise PermissionDenied(_("You may not do this."))
+        raise PermissionDenied(message or _("You may not do this."))
 
 
 @dataclass(frozen=True)

@@ -141,9 +141,12 @@ class SheetSaveResult:
 class SheetInvalid(Exception):
     """Nothing was saved. errors: input name → message; warnings likewise (outliers needing a note)."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], conflicts: set[str] | None = None):
         super().__init__(errors)
         self.errors = errors
+        # Inputs that failed only because someone else saved them first: the page shows both values and
+        # offers the current version, so that saving again is a deliberate choice.
+        self.conflicts = conflicts or set()
 
 
 def _cell_text(state, value, note) -> str:
@@ -199,6 +202,7 @@ def sheet_save(
             raise PermissionDenied(_("The sheet names a milestone of a task this department does not lead."))
 
         errors: dict[str, str] = {}
+        conflicts: set[str] = set()
         result = SheetSaveResult(sheet=sheet)
         ids = list(cells)
         existing = {
@@ -235,6 +239,7 @@ def sheet_save(
             if old == new:
                 continue
             if (figure.version if figure else 0) != cell.version:
+                conflicts.add(name)
                 errors[name] = _(
                     "Conflict: someone else saved this figure after you opened the sheet. Saved now: %(theirs)s; yours: %(yours)s. "
                     "Check it and save again."
@@ -275,6 +280,7 @@ def sheet_save(
             if new == old:
                 continue
             if (row.version if row else 0) != given.version:
+                conflicts.add(f"progress-{task_id}")
                 errors[f"progress-{task_id}"] = _(
                     "Conflict: someone else saved this task's progress after you opened the sheet. Saved now: “%(theirs)s”; yours: “%(yours)s”."
                 ) % {"theirs": old[0], "yours": new[0]}
@@ -324,7 +330,7 @@ def sheet_save(
                     errors.setdefault(f"v-{indicator.pk}", _("Required before submitting."))
 
         if errors:
-            raise SheetInvalid(errors)
+            raise SheetInvalid(errors, conflicts)
         if dry_run:
             transaction.set_rollback(True)
             return result

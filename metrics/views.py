@@ -53,7 +53,10 @@ def _sheet_target(request, plan):
             department = Department.objects.filter(assignments__indicator__task__action__plan=plan).order_by("code").first()
         if department is None:
             raise Http404(_("No department reports on this plan."))
-    permissions.require(permissions.can_view(user, department))
+    permissions.require(
+        permissions.can_view(user, department),
+        _("Only %(department)s's own staff, the supervision office and leaders may see its sheets.") % {"department": department.short_name},
+    )
     frequency = data.get("frequency") or Frequency.WEEKLY
     if frequency not in Frequency.values:
         raise Http404(_("No such reporting frequency."))
@@ -111,7 +114,7 @@ def _parse_post(post, uploaded) -> tuple[dict, dict, dict, dict]:
     return cells, notes, milestones, files
 
 
-def _context(request, plan, department, frequency, start, *, cells=None, notes=None, milestones=None, errors=None):
+def _context(request, plan, department, frequency, start, *, cells=None, notes=None, milestones=None, errors=None, conflicts=()):
     user, day = request.user, today()
     rows = selectors.sheet_rows(plan=plan, department=department, frequency=frequency, start=start)
     schedule = selectors.schedule_pct(plan.year, frequency, start)
@@ -119,7 +122,9 @@ def _context(request, plan, department, frequency, start, *, cells=None, notes=N
     for row in rows:
         posted = (cells or {}).get(row.indicator.pk)
         if posted is not None:  # re-show what was typed, not what is stored
-            row.input_value, row.not_applicable, row.note, row.version = posted.raw, posted.not_applicable, posted.note, posted.version
+            row.input_value, row.not_applicable, row.note = posted.raw, posted.not_applicable, posted.note
+            if f"v-{row.indicator.pk}" not in conflicts:  # after a conflict, saving again overrides knowingly
+                row.version = posted.version
         row.error = errors.get(f"v-{row.indicator.pk}", "")
         row.is_on_track = row.on_track(schedule)
     sheet = selectors.sheet_find(plan=plan, department=department, frequency=frequency, start=start)
@@ -144,7 +149,7 @@ def _context(request, plan, department, frequency, start, *, cells=None, notes=N
                     "progress": posted.progress if posted else (note.progress if note else ""),
                     "problems": posted.problems if posted else (note.problems if note else ""),
                     "next_steps": posted.next_steps if posted else (note.next_steps if note else ""),
-                    "version": posted.version if posted else (note.version if note else 0),
+                    "version": posted.version if posted and f"progress-{task.pk}" not in conflicts else (note.version if note else 0),
                     "milestones": task_milestones,
                     "evidence": evidence.get(task.pk, []),
                     "error": errors.get(f"progress-{task.pk}", ""),
@@ -215,7 +220,10 @@ def entry(request):
                 submit=submit,
             )
         except SheetInvalid as exc:
-            context = _context(request, plan, department, frequency, start, cells=cells, notes=notes, milestones=milestones, errors=exc.errors)
+            context = _context(
+                request, plan, department, frequency, start,
+                cells=cells, notes=notes, milestones=milestones, errors=exc.errors, conflicts=exc.conflicts,
+            )
             return render(request, "metrics/entry.html", context, status=400)
         if result.submitted:
             messages.success(request, _("Submitted to the supervision office (%(n)s figure(s) changed).") % {"n": len(result.changes)})
@@ -353,6 +361,6 @@ def xlsx_upload(request):
     try:
         result = sheet_save(user=request.user, plan=plan, department=department, frequency=frequency, start=start, cells=cells, dry_run=True)
     except SheetInvalid as exc:
-        return render(request, "metrics/entry.html", _context(request, plan, department, frequency, start, cells=cells, errors=exc.errors), status=400)
+        return render(request, "metrics/entry.html", _context(request, plan, department, frequency, start, cells=cells, errors=exc.errors, conflicts=exc.conflicts), status=400)
     context.update({"changes": result.changes, "cells": cells})
     return render(request, "metrics/xlsx_preview.html", context)

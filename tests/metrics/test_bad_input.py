@@ -149,6 +149,17 @@ class ConflictTests:
         assert client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "12", "version": 1}})).status_code == 302
         assert Figure.objects.get().value == 12
 
+    def test_after_seeing_both_values_saving_the_page_again_is_a_deliberate_override(self, client, cast):
+        ind = indicators(cast.plan)[0]
+        client.force_login(cast.staff_a)
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: "10"}))
+        response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "12", "version": 0}}))
+        html = response.content.decode()
+        assert f'name="v-{ind.pk}" id="v-{ind.pk}" value="12"' in html  # what they typed stays
+        assert f'name="ver-{ind.pk}" value="1"' in html  # offered against the version they have now seen
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "12", "version": 1}}))
+        assert Figure.objects.get().value == 12
+
     def test_an_outdated_version_of_a_changed_figure_is_a_conflict(self, client, cast):
         ind = indicators(cast.plan)[0]
         client.force_login(cast.staff_a)

@@ -59,7 +59,7 @@ class SheetPermissionTests:
         else:
             assert response.status_code == status
         if role == "staff_b":
-            assert "您无权进行此操作" in response.content.decode()
+            assert "只有甲局本单位填报人员、督查办和区领导可以查看其填报表" in response.content.decode()
 
     @pytest.mark.parametrize("role", ["supervisor", "leader"])
     def test_it_shows_the_sheet_read_only_to_officials(self, client, cast, role):
