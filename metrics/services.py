@@ -194,6 +194,8 @@ def sheet_save(
         assignments = {a.indicator_id: a for a in sheet_assignments(plan=plan, department=department, frequency=frequency)}
         if not set(cells) <= set(assignments):
             raise PermissionDenied(_("The sheet names an indicator this department does not report."))
+        if (notes or milestones or files) and frequency != Frequency.WEEKLY:
+            raise PermissionDenied(_("Task progress is reported on the weekly sheet."))
         tasks = {t.pk: t for t in led_tasks(plan=plan, department=department)} if (notes or milestones or files) else {}
         if not set(notes) <= set(tasks) or not set(files) <= set(tasks):
             raise PermissionDenied(_("The sheet names a task this department does not lead."))

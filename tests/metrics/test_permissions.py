@@ -138,6 +138,15 @@ class CraftedRequestTests:
         assert response.status_code == 403
         assert Figure.objects.count() == 0 and ProgressNote.objects.count() == 0
 
+    def test_it_refuses_progress_posted_to_a_monthly_sheet(self, client, cast):
+        task = indicators(cast.plan)[0].task
+        client.force_login(cast.staff_a)
+        month = datetime.date(2022, 5, 1)  # open: May's report is due in June
+        data = sheet_post(cast.dept_a, {}, period=month, frequency="monthly", **{f"progress-{task.pk}": "x", f"nver-{task.pk}": "0"})
+        response = client.post(sheet_url(cast.dept_a, month, "monthly"), data)
+        assert response.status_code == 403 and "任务进展在周报填报表中填写" in response.content.decode()
+        assert ProgressNote.objects.count() == 0
+
     def test_it_refuses_a_milestone_of_a_task_the_department_does_not_lead(self, client, cast):
         milestone = indicators(cast.plan)[0].task.milestones.get()
         client.force_login(cast.staff_b)
