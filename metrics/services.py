@@ -206,94 +206,18 @@ def sheet_save(
         errors: dict[str, str] = {}
         conflicts: set[str] = set()
         result = SheetSaveResult(sheet=sheet)
-        ids = list(cells)
         existing = {
             f.indicator_id: f
             for f in Figure.objects.select_for_update().filter(
                 department=department, period_start=start, indicator_id__in=list(assignments)
             )
         }
-        before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
-        history: dict[int, list[Decimal]] = {}
-        for indicator_id, value in Figure.objects.filter(
-            department=department,
-            indicator_id__in=ids,
-            state=FigureState.REPORTED,
-            period_start__lt=start,
-            period_start__gte=start - datetime.timedelta(days=31 * OUTLIER_HISTORY_PERIODS if frequency != "weekly" else 7 * OUTLIER_HISTORY_PERIODS),
-        ).values_list("indicator_id", "value"):
-            history.setdefault(indicator_id, []).append(value)
-
-        now = entry_time()
-        to_create, to_update, touched = [], [], []
-        for indicator_id, cell in cells.items():
-            indicator = assignments[indicator_id].indicator
-            name = f"v-{indicator_id}"
-            figure = existing.get(indicator_id)
-            note = cell.note.strip()
-            try:
-                state, value = _cell_state(indicator, cell, note, figure, before.get(indicator_id, Decimal("0")), history.get(indicator_id, []))
-            except InputError as exc:
-                errors[name] = str(exc)
-                continue
-            old = (figure.state, figure.value, figure.note) if figure else (None, None, "")
-            new = (state, value, note if state else "")
-            if old == new:
-                continue
-            if (figure.version if figure else 0) != cell.version:
-                conflicts.add(name)
-                errors[name] = _(
-                    "Conflict: someone else saved this figure after you opened the sheet. Saved now: %(theirs)s; yours: %(yours)s. "
-                    "Check it and save again."
-                ) % {"theirs": _cell_text(*old) or _("blank"), "yours": _cell_text(*new) or _("blank")}
-                continue
-            result.changes.append(Change(indicator=indicator, old=_cell_text(*old), new=_cell_text(*new)))
-            touched.append(indicator_id)
-            if figure is None:
-                to_create.append(
-                    Figure(
-                        indicator_id=indicator_id,
-                        department=department,
-                        period_start=start,
-                        state=state,
-                        value=value,
-                        note=new[2],
-                        entered_by=user,
-                        entered_at=now,
-                    )
-                )
-            else:
-                figure.state, figure.value, figure.note = new
-                figure.version += 1
-                figure.updated = timezone.now()
-                to_update.append(figure)
-
-        note_rows = {}
-        if notes:
-            note_rows = {
-                n.task_id: n
-                for n in ProgressNote.objects.select_for_update().filter(department=department, period_start=start, task_id__in=list(notes))
-            }
-        notes_to_save = []
-        for task_id, given in notes.items():
-            row = note_rows.get(task_id)
-            new = (given.progress.strip(), given.problems.strip(), given.next_steps.strip())
-            old = (row.progress, row.problems, row.next_steps) if row else ("", "", "")
-            if new == old:
-                continue
-            if (row.version if row else 0) != given.version:
-                conflicts.add(f"progress-{task_id}")
-                errors[f"progress-{task_id}"] = _(
-                    "Conflict: someone else saved this task's progress after you opened the sheet. Saved now: “%(theirs)s”; yours: “%(yours)s”."
-                ) % {"theirs": old[0], "yours": new[0]}
-                continue
-            if row is None:
-                row = ProgressNote(task_id=task_id, department=department, period_start=start)
-            else:
-                row.version += 1
-            row.progress, row.problems, row.next_steps = new
-            row.entered_by = user
-            notes_to_save.append(row)
+        to_create, to_update = _figure_changes(
+            user=user, plan=plan, department=department, frequency=frequency, start=start, cells=cells,
+            assignments=assignments, existing=existing, result=result, errors=errors, conflicts=conflicts,
+        )
+        touched = [f.indicator_id for f in to_create + to_update]
+        notes_to_save = _note_changes(user=user, department=department, start=start, notes=notes, errors=errors, conflicts=conflicts)
 
         milestones_to_save = []
         for milestone_id, raw in milestones.items():
@@ -385,6 +309,99 @@ def sheet_save(
             starts = [start]
             transaction.on_commit(lambda: rollup_request(plan=plan, indicator_ids=touched, period_starts=starts))
     return result
+
+
+def _figure_changes(*, user, plan, department, frequency, start, cells, assignments, existing, result, errors, conflicts):
+    """Check every posted cell; return the figures to create and to update (errors and conflicts are collected)."""
+    ids = list(cells)
+    before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
+    window = datetime.timedelta(days=(7 if frequency == Frequency.WEEKLY else 31) * OUTLIER_HISTORY_PERIODS)
+    history: dict[int, list[Decimal]] = {}
+    for indicator_id, value in Figure.objects.filter(
+        department=department,
+        indicator_id__in=ids,
+        state=FigureState.REPORTED,
+        period_start__lt=start,
+        period_start__gte=start - window,
+    ).values_list("indicator_id", "value"):
+        history.setdefault(indicator_id, []).append(value)
+
+    now = entry_time()
+    to_create, to_update = [], []
+    for indicator_id, cell in cells.items():
+        indicator = assignments[indicator_id].indicator
+        name = f"v-{indicator_id}"
+        figure = existing.get(indicator_id)
+        note = cell.note.strip()
+        try:
+            state, value = _cell_state(
+                indicator, cell, note, figure, before.get(indicator_id, Decimal("0")), history.get(indicator_id, [])
+            )
+        except InputError as exc:
+            errors[name] = str(exc)
+            continue
+        old = (figure.state, figure.value, figure.note) if figure else (None, None, "")
+        new = (state, value, note if state else "")
+        if old == new:
+            continue
+        if (figure.version if figure else 0) != cell.version:
+            conflicts.add(name)
+            errors[name] = _(
+                "Conflict: someone else saved this figure after you opened the sheet. Saved now: %(theirs)s; yours: %(yours)s. "
+                "Check it and save again."
+            ) % {"theirs": _cell_text(*old) or _("blank"), "yours": _cell_text(*new) or _("blank")}
+            continue
+        result.changes.append(Change(indicator=indicator, old=_cell_text(*old), new=_cell_text(*new)))
+        if figure is None:
+            to_create.append(
+                Figure(
+                    indicator_id=indicator_id,
+                    department=department,
+                    period_start=start,
+                    state=state,
+                    value=value,
+                    note=new[2],
+                    entered_by=user,
+                    entered_at=now,
+                )
+            )
+        else:
+            figure.state, figure.value, figure.note = new
+            figure.version += 1
+            figure.updated = timezone.now()
+            to_update.append(figure)
+    return to_create, to_update
+
+
+def _note_changes(*, user, department, start, notes, errors, conflicts) -> list[ProgressNote]:
+    """Check the posted progress notes against their versions; return those to save."""
+    if not notes:
+        return []
+    rows = {
+        n.task_id: n
+        for n in ProgressNote.objects.select_for_update().filter(department=department, period_start=start, task_id__in=list(notes))
+    }
+    to_save = []
+    for task_id, given in notes.items():
+        row = rows.get(task_id)
+        new = (given.progress.strip(), given.problems.strip(), given.next_steps.strip())
+        old = (row.progress, row.problems, row.next_steps) if row else ("", "", "")
+        if new == old:
+            continue
+        if (row.version if row else 0) != given.version:
+            conflicts.add(f"progress-{task_id}")
+            errors[f"progress-{task_id}"] = _(
+                "Conflict: someone else saved this task's progress after you opened the sheet. Saved now: “%(theirs)s”; yours: “%(yours)s”."
+            ) % {"theirs": old[0], "yours": new[0]}
+            continue
+        if row is None:
+            row = ProgressNote(task_id=task_id, department=department, period_start=start)
+        else:
+            row.version += 1
+        row.progress, row.problems, row.next_steps = new
+        row.entered_by = user
+        to_save.append(row)
+    return to_save
 
 
 def _figures_update(figures: list[Figure], *, user) -> None:

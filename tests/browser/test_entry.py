@@ -4,10 +4,10 @@ import datetime
 
 import pytest
 
-from metrics.models import Figure, Sheet
-from tests.factories import load_small_plan, make_user
 from actions.models import Department
+from metrics.models import Figure, Sheet
 from planboard.roles import Role
+from tests.factories import load_small_plan, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
