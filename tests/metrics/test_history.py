@@ -73,3 +73,17 @@ class ReportingAdminTests:
         client.force_login(admin_user)
         assert client.get(reverse(f"admin:metrics_{model}_changelist")).status_code == 200
         assert client.get(reverse(f"admin:metrics_{model}_add")).status_code == 403
+
+
+@pytest.mark.django_db
+class HistoryBeforeRecordingTests:
+    def test_a_figure_entered_before_history_was_kept_says_its_old_value_is_not_recorded(self, client, cast):
+        import datetime
+
+        ind = indicators(cast.plan)[0]
+        Figure.objects.bulk_create([Figure(indicator=ind, department=cast.dept_a, period_start=datetime.date(2022, 5, 16), value=1,
+                                           entered_at=datetime.datetime(2022, 5, 20, tzinfo=datetime.UTC))])
+        client.force_login(cast.staff_a)
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "2", "version": 1}}))
+        html = client.get(reverse("metrics:figure_history", args=[Figure.objects.get().pk])).content.decode()
+        assert "无记录（录入时尚未开始留痕）" in html
