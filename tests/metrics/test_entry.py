@@ -181,3 +181,16 @@ class RollupTriggerTests:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "4", "version": 1}}))
         assert callbacks == []
+
+
+@pytest.mark.django_db
+class ProgressOnlySheetTests:
+    def test_a_department_that_leads_tasks_but_reports_no_weekly_indicator_can_still_save_progress(self, client, cast):
+        Indicator.objects.filter(task__action__plan=cast.plan).update(frequency="monthly")
+        task = indicators(cast.plan)[0].task
+        client.force_login(cast.staff_a)
+        html = client.get(sheet_url(cast.dept_a)).content.decode()
+        assert "本部门在此频次下没有需要填报的指标" in html and 'id="save"' in html
+        data = sheet_post(cast.dept_a, {}, **{f"progress-{task.pk}": "按计划推进", f"nver-{task.pk}": "0"})
+        assert client.post(sheet_url(cast.dept_a), data).status_code == 302
+        assert task.progress_notes.get().progress == "按计划推进"
