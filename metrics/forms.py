@@ -6,6 +6,7 @@ serve the web sheet and the Excel upload (both go through `metrics.services.shee
 
 import datetime
 import statistics
+import unicodedata
 import zipfile
 from decimal import Decimal, InvalidOperation
 
@@ -45,8 +46,11 @@ class InputError(ValueError):
 
 
 def parse_number(raw: str) -> Decimal:
-    """A decimal from what someone typed or pasted: thousands separators and spaces are ignored."""
-    text = raw.strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u00a0", "")
+    """A decimal from what someone typed or pasted: thousands separators and spaces are ignored.
+
+    Full-width characters from a Chinese input method (１２．５) are read as their ASCII forms.
+    """
+    text = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u00a0", "")
     try:
         number = Decimal(text)
     except InvalidOperation:

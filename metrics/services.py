@@ -443,7 +443,8 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
         if figure is not None:
             raise InputError(_("This figure was already reported and cannot be blanked: enter a value, or mark it not applicable with a reason."))
         return None, None
-    number = parse_number(cell.raw)
+    # A rate may be typed with its percent sign (8.5%); the value is in percent either way.
+    number = parse_number(cell.raw if indicator.is_summed else cell.raw.strip().removesuffix("%").removesuffix("％"))
     if indicator.is_summed:
         if number < 0:
             raise InputError(_("This indicator cannot be negative."))

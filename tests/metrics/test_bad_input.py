@@ -65,8 +65,17 @@ class BadNumberTests:
         assert f'value="{raw}"' in html  # what was typed is shown again
         assert Figure.objects.count() == 0
 
-    def test_it_accepts_thousands_separators_and_trailing_zeros(self):
+    def test_it_accepts_thousands_separators_trailing_zeros_and_full_width_digits(self):
         assert parse_number(" 1,234.50000 ") == Decimal("1234.5")
+        assert parse_number("１２．５") == Decimal("12.5")
+
+    def test_a_rate_may_carry_its_percent_sign(self, client, cast):
+        response, bad = post_bad(client, cast, "8.5%", kind="growth_rate")
+        assert response.status_code == 302
+        assert Figure.objects.get(indicator=bad).value == Decimal("8.5")
+        amount = indicators(cast.plan)[2]  # an amount has no percent sign
+        response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {amount: "8.5%"}))
+        assert field_error(response.content.decode(), amount) == "请输入数字，例如 12.5。"
 
     def test_a_growth_rate_may_be_negative(self, client, cast):
         response, bad = post_bad(client, cast, "-2.5", kind="growth_rate")
