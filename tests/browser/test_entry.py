@@ -55,6 +55,8 @@ class EntryFlowTests:
         assert "周报 2022-05-16 至 2022-05-22" in page.locator("h1").inner_text()
         values = page.locator("input.value-input")
         assert values.count() == 8
+        # Nothing sticks out sideways: on a 375 px phone the sheet needs no horizontal scrolling.
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
 
         # A column copied from Excel fills the inputs downwards from the one pasted into.
         paste(page, "input.value-input >> nth=0", "1,200\r\n15.5\r\n7\r\n")

@@ -168,3 +168,28 @@ class ReturnAfterCloseTests:
         response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "3", "version": 1}}, action="submit"))
         assert response.status_code == 302
         assert Figure.objects.get(indicator=ind).value == 3
+
+
+@pytest.mark.django_db
+class QueueQueryCountTests:
+    def test_the_queue_costs_the_same_queries_for_one_sheet_or_many(self, client, cast):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from actions.models import Department
+
+        def submitted(department, start):
+            sheet = Sheet.objects.create(plan=cast.plan, department=department, frequency="weekly", period_start=start,
+                                         status=SheetStatus.SUBMITTED, submitted_by=cast.staff_a)
+            ReopenRequest.objects.create(sheet=sheet, reason="x", requested_by=cast.staff_a)
+
+        submitted(cast.dept_a, WEEK)
+        client.force_login(cast.supervisor)
+        with CaptureQueriesContext(connection) as one:
+            assert client.get(reverse("metrics:queue")).status_code == 200
+        for i in range(10):
+            submitted(Department.objects.create(code=f"d{i}", name=f"单位{i}", short_name=f"单位{i}"), WEEK)
+        with CaptureQueriesContext(connection) as many:
+            html = client.get(reverse("metrics:queue")).content.decode()
+        assert html.count("单位") >= 10
+        assert len(many.captured_queries) == len(one.captured_queries)
