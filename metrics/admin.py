@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
+from metrics.models import (
+    DepartmentIndicatorProgress,
+    DepartmentScore,
+    Evidence,
+    Figure,
+    IndicatorProgress,
+    ProgressNote,
+    ReopenRequest,
+    Rollup,
+    Sheet,
+    StaleRollup,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,3 +68,41 @@ class DepartmentScoreAdmin(ReadOnlyAdmin):
 @admin.register(StaleRollup)
 class StaleRollupAdmin(ReadOnlyAdmin):
     list_display = ["plan", "since", "earliest_period", "reason"]
+
+
+# Reporting: sheets, reopen requests, progress notes and evidence change through the reporting pages
+# (metrics.services), which check permissions, versions and locks; the admin only shows them.
+
+
+@admin.register(Sheet)
+class SheetAdmin(ReadOnlyAdmin):
+    list_display = ["department", "frequency", "period_start", "status", "submitted_at", "reviewed_at", "reopened_until"]
+    list_filter = ["status", "frequency", "department"]
+    search_fields = ["department__name", "review_comment"]
+    list_select_related = ["department"]
+    date_hierarchy = "period_start"
+
+
+@admin.register(ReopenRequest)
+class ReopenRequestAdmin(ReadOnlyAdmin):
+    list_display = ["sheet", "requested_by", "created", "status", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["reason", "sheet__department__name"]
+    list_select_related = ["sheet__department", "requested_by", "decided_by"]
+
+
+@admin.register(ProgressNote)
+class ProgressNoteAdmin(ReadOnlyAdmin):
+    list_display = ["task", "department", "period_start", "entered_by", "updated"]
+    list_filter = ["department"]
+    search_fields = ["task__title", "progress", "problems", "next_steps"]
+    list_select_related = ["task__action", "department", "entered_by"]
+    date_hierarchy = "period_start"
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(ReadOnlyAdmin):
+    list_display = ["original_name", "task", "department", "period_start", "size", "uploaded_by", "created"]
+    list_filter = ["department", "content_type"]
+    search_fields = ["original_name", "task__title"]
+    list_select_related = ["task__action", "department", "uploaded_by"]

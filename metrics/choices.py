@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FigureState(models.TextChoices):
@@ -23,7 +24,7 @@ class HalfYearStatus(models.TextChoices):
 
     MET = "met", _("Met")
     NOT_MET = "not_met", _("Not met")
-    PENDING = "pending", _("Pending")
+    PENDING = "pending", pgettext_lazy("双过半", "Pending")
     NONE = "none", _("Cannot be judged")
 
 
@@ -31,3 +32,18 @@ class RollupLevel(models.TextChoices):
     TASK = "task", _("Task")
     ACTION = "action", _("Action")
     PLAN = "plan", _("Plan")
+
+
+class SheetStatus(models.TextChoices):
+    """Where a department's report sheet is in its review."""
+
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    APPROVED = "approved", _("Approved")
+    RETURNED = "returned", _("Returned")
+
+
+class ReopenStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")

@@ -3,10 +3,13 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from actions.choices import Frequency
 from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
-from metrics.choices import FigureState, HalfYearStatus, Light, RollupLevel
+from metrics.choices import FigureState, HalfYearStatus, Light, ReopenStatus, RollupLevel, SheetStatus
 
 
 class Figure(TimestampedModel):
@@ -33,6 +36,9 @@ class Figure(TimestampedModel):
         blank=True,
     )
     entered_at = models.DateTimeField(_("entered at"))
+    # Optimistic concurrency: a save names the version it was based on; a mismatch is a conflict.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    history = HistoricalRecords(verbose_name=_("figure history"))
 
     class Meta:
         ordering = ["indicator", "department", "period_start"]
@@ -49,6 +55,9 @@ class Figure(TimestampedModel):
 
     def __str__(self):
         return f"{self.indicator.name} · {self.department} · {self.period_start}"
+
+    def get_absolute_url(self):
+        return reverse("metrics:figure_history", args=[self.pk])
 
 
 class Progress(models.Model):
@@ -240,3 +249,121 @@ class StaleRollup(models.Model):
 
     def __str__(self):
         return f"{self.plan.year} since {self.since:%Y-%m-%d %H:%M}"
+
+
+class Sheet(TimestampedModel):
+    """A department's report for one period (a week's or a month's figures), and its review state.
+
+    Created when the sheet is first saved. draft → submitted → approved, or returned with a comment.
+    """
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="sheets")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="sheets")
+    frequency = models.CharField(_("reporting frequency"), max_length=10, choices=Frequency.choices)
+    period_start = models.DateField(_("period start"))
+    status = models.CharField(_("status"), max_length=20, choices=SheetStatus.choices, default=SheetStatus.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_comment = models.TextField(_("review comment"), blank=True)
+    reopened_until = models.DateField(_("reopened until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "department"]
+        verbose_name = _("report sheet")
+        verbose_name_plural = _("report sheets")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "department", "frequency", "period_start"], name="sheet_unique_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.department} · {self.get_frequency_display()} · {self.period_start}"
+
+
+class ReopenRequest(TimestampedModel):
+    """Staff ask the supervision office to reopen a locked or approved sheet, with a reason."""
+
+    sheet = models.ForeignKey(Sheet, verbose_name=_("report sheet"), on_delete=models.CASCADE, related_name="reopen_requests")
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ReopenStatus.choices, default=ReopenStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("reopen request")
+        verbose_name_plural = _("reopen requests")
+
+    def __str__(self):
+        return f"{self.sheet} · {self.get_status_display()}"
+
+
+class ProgressNote(TimestampedModel):
+    """A lead department's weekly progress on a task (进展情况, 存在问题, 下步计划), one per task and week."""
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="progress_notes")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="progress_notes")
+    period_start = models.DateField(_("period start"))
+    progress = models.TextField(_("progress"), blank=True)
+    problems = models.TextField(_("problems"), blank=True)
+    next_steps = models.TextField(_("next steps"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("entered by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    history = HistoricalRecords(verbose_name=_("progress note history"))
+
+    class Meta:
+        ordering = ["task", "-period_start"]
+        verbose_name = _("progress note")
+        verbose_name_plural = _("progress notes")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "department", "period_start"], name="progress_note_unique_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.period_start}"
+
+    def get_absolute_url(self):
+        return reverse("metrics:note_history", args=[self.pk])
+
+
+def evidence_path(instance, filename):
+    return f"evidence/{instance.period_start:%Y}/{instance.department.code}/{filename}"
+
+
+class Evidence(TimestampedModel):
+    """A supporting document (佐证材料) for a task: PDF, image or Office file, checked on upload."""
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.PROTECT, related_name="evidence")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="evidence")
+    period_start = models.DateField(_("period start"))
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=300)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["task", "-created"]
+        verbose_name = _("evidence file")
+        verbose_name_plural = _("evidence files")
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("metrics:evidence_download", args=[self.pk])

@@ -1,9 +1,16 @@
 """Reads of the metrics app."""
 
-from django.db.models import QuerySet
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from actions.models import Plan
-from metrics.models import IndicatorProgress, Rollup, StaleRollup
+from django.db.models import QuerySet, Sum
+
+from actions.choices import Direction, EntryMode, Frequency
+from actions.models import Department, IndicatorDepartment, Plan, Task
+from metrics.choices import FigureState, ReopenStatus, SheetStatus
+from metrics.models import Evidence, Figure, IndicatorProgress, ProgressNote, ReopenRequest, Rollup, Sheet, StaleRollup
+from metrics.periods import period_end, period_start, periods_until
 
 
 def latest_rollup(*, plan: Plan) -> Rollup | None:
@@ -28,3 +35,249 @@ def indicator_progress(*, plan: Plan, week) -> QuerySet[IndicatorProgress]:
 def rolled_up_weeks(*, plan: Plan) -> list:
     """The as-of weeks that have stored roll-ups, newest first."""
     return list(Rollup.objects.filter(plan=plan, level="plan").order_by("-week").values_list("week", flat=True))
+
+
+# --- Reporting: the staff sheet, the review queue, history -------------------------------------------
+
+
+def year_start(year: int, frequency: str) -> datetime.date:
+    """The first period of a plan year: ISO week 1's Monday, or 1 January."""
+    if frequency == Frequency.WEEKLY:
+        return datetime.date.fromisocalendar(year, 1, 1)
+    return datetime.date(year, 1, 1)
+
+
+def previous_period(start: datetime.date, frequency: str) -> datetime.date:
+    if frequency == Frequency.WEEKLY:
+        return start - datetime.timedelta(days=7)
+    return period_start(start - datetime.timedelta(days=1), frequency)
+
+
+def next_period(start: datetime.date, frequency: str) -> datetime.date:
+    return period_end(start, frequency) + datetime.timedelta(days=1)
+
+
+def schedule_pct(year: int, frequency: str, start: datetime.date) -> Decimal:
+    """序时进度 at the end of the period: months elapsed ÷ 12, or days elapsed ÷ days in the year."""
+    end = period_end(start, frequency)
+    if frequency == Frequency.MONTHLY:
+        return Decimal(min(end.month, 12)) * 100 / 12 if end.year == year else Decimal(100)
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    days = (last - first).days + 1
+    return Decimal(min(max((end - first).days + 1, 0), days)) * 100 / days
+
+
+@dataclass
+class SheetRow:
+    """One indicator's line on a sheet: what to show beside the input, and what the input holds."""
+
+    assignment: IndicatorDepartment
+    figure: Figure | None = None
+    previous: Figure | None = None
+    cumulative_before: Decimal = Decimal("0")
+    input_value: str = ""
+    not_applicable: bool = False
+    note: str = ""
+    version: int = 0
+    error: str = ""
+    warning: str = ""
+
+    @property
+    def indicator(self):
+        return self.assignment.indicator
+
+    @property
+    def target(self) -> Decimal | None:
+        ind = self.assignment.indicator
+        if ind.is_summed and self.assignment.target_share is not None:
+            return self.assignment.target_share
+        return ind.annual_target
+
+    @property
+    def cumulative(self) -> Decimal | None:
+        if not self.indicator.is_summed:
+            return None
+        value = self.figure.value if self.figure and self.figure.state == FigureState.REPORTED else Decimal("0")
+        return self.cumulative_before + value
+
+    @property
+    def completion_pct(self) -> Decimal | None:
+        if self.indicator.is_summed:
+            if not self.target:
+                return None
+            return self.cumulative * 100 / self.target
+        return None
+
+    @property
+    def rate_gap(self) -> Decimal | None:
+        """Growth rates and ratios: the reported rate minus the target rate, in percentage points."""
+        if self.indicator.is_summed or self.target is None:
+            return None
+        if not self.figure or self.figure.value is None:
+            return None
+        return self.figure.value - self.target
+
+    def on_track(self, schedule: Decimal) -> bool | None:
+        """Ahead of 序时进度 (amounts, counts) or of the target rate (rates), minding lower-is-better indicators."""
+        lower = self.indicator.direction == Direction.LOWER
+        if self.completion_pct is not None:
+            return self.completion_pct <= schedule if lower else self.completion_pct >= schedule
+        if self.rate_gap is not None:
+            return self.rate_gap <= 0 if lower else self.rate_gap >= 0
+        return None
+
+    @property
+    def cumulative_entry(self) -> bool:
+        return self.indicator.is_summed and self.indicator.entry_mode == EntryMode.CUMULATIVE
+
+    def display_value(self, figure: Figure | None) -> str:
+        """What the input shows for a stored figure: the period amount, or the cumulative when typed so."""
+        if figure is None or figure.state != FigureState.REPORTED:
+            return ""
+        value = self.cumulative_before + figure.value if self.cumulative_entry else figure.value
+        return format_decimal(value)
+
+
+def format_decimal(value: Decimal) -> str:
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+@dataclass
+class SheetGroup:
+    action: object
+    task: object
+    rows: list[SheetRow] = field(default_factory=list)
+
+
+def sheet_assignments(*, plan, department: Department, frequency: str):
+    """The indicators a department reports at this frequency, with their task and action, in one query."""
+    return (
+        IndicatorDepartment.objects.filter(
+            department=department, indicator__frequency=frequency, indicator__task__action__plan=plan
+        )
+        .select_related("indicator__task__action")
+        .order_by("indicator__task__action__number", "indicator__task__number", "indicator__code")
+    )
+
+
+def cumulative_before(*, department, indicator_ids, frequency: str, year: int, start: datetime.date) -> dict[int, Decimal]:
+    """Per indicator: the sum of the department's reported period amounts of the year before `start`."""
+    rows = (
+        Figure.objects.filter(
+            department=department,
+            indicator_id__in=indicator_ids,
+            state=FigureState.REPORTED,
+            period_start__gte=year_start(year, frequency),
+            period_start__lt=start,
+        )
+        .values_list("indicator_id")
+        .annotate(total=Sum("value"))
+    )
+    return {indicator_id: total for indicator_id, total in rows}
+
+
+def sheet_rows(*, plan, department: Department, frequency: str, start: datetime.date) -> list[SheetRow]:
+    """Every indicator line of a sheet with its current figure, last period's, and the cumulative: four queries."""
+    assignments = list(sheet_assignments(plan=plan, department=department, frequency=frequency))
+    ids = [a.indicator_id for a in assignments]
+    previous_start = previous_period(start, frequency)
+    figures = {
+        (f.indicator_id, f.period_start): f
+        for f in Figure.objects.filter(department=department, indicator_id__in=ids, period_start__in=[start, previous_start])
+    }
+    before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
+    rows = []
+    for a in assignments:
+        row = SheetRow(
+            assignment=a,
+            figure=figures.get((a.indicator_id, start)),
+            previous=figures.get((a.indicator_id, previous_start)),
+            cumulative_before=before.get(a.indicator_id, Decimal("0")),
+        )
+        if row.figure:
+            row.input_value = row.display_value(row.figure)
+            row.not_applicable = row.figure.state == FigureState.NOT_APPLICABLE
+            row.note = row.figure.note
+            row.version = row.figure.version
+        rows.append(row)
+    return rows
+
+
+def group_rows(rows: list[SheetRow]) -> list[SheetGroup]:
+    groups: list[SheetGroup] = []
+    for row in rows:
+        task = row.indicator.task
+        if not groups or groups[-1].task.pk != task.pk:
+            groups.append(SheetGroup(action=task.action, task=task))
+        groups[-1].rows.append(row)
+    return groups
+
+
+def sheet_find(*, plan, department, frequency: str, start: datetime.date) -> Sheet | None:
+    return Sheet.objects.filter(plan=plan, department=department, frequency=frequency, period_start=start).first()
+
+
+def led_tasks(*, plan, department: Department):
+    """The tasks a department leads, with their milestones: their progress goes on the weekly sheet."""
+    return (
+        Task.objects.filter(action__plan=plan, lead_department=department)
+        .select_related("action")
+        .prefetch_related("milestones")
+        .order_by("action__number", "number")
+    )
+
+
+def progress_notes(*, department, start: datetime.date) -> dict[int, ProgressNote]:
+    return {n.task_id: n for n in ProgressNote.objects.filter(department=department, period_start=start)}
+
+
+def evidence_files(*, department, task_ids) -> dict[int, list[Evidence]]:
+    files: dict[int, list[Evidence]] = {}
+    for item in Evidence.objects.filter(department=department, task_id__in=task_ids).order_by("-created"):
+        files.setdefault(item.task_id, []).append(item)
+    return files
+
+
+def sheet_periods(*, plan, frequency: str, today: datetime.date) -> list[datetime.date]:
+    """The periods of the plan year a sheet can be opened for, newest first (up to the current one)."""
+    return list(reversed(periods_until(plan.year, frequency, today)))
+
+
+def review_queue(*, plan):
+    """Sheets waiting for the supervision office, oldest first."""
+    return (
+        Sheet.objects.filter(plan=plan, status=SheetStatus.SUBMITTED)
+        .select_related("department", "submitted_by")
+        .order_by("submitted_at")
+    )
+
+
+def reopen_queue(*, plan):
+    return (
+        ReopenRequest.objects.filter(sheet__plan=plan, status=ReopenStatus.PENDING)
+        .select_related("sheet__department", "requested_by")
+        .order_by("created")
+    )
+
+
+def figure_history(*, figure: Figure) -> list[dict]:
+    """Every recorded version of a figure, newest first, each with the value it replaced."""
+    records = list(figure.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries = []
+    previous = None
+    for record in records:
+        entries.append({"record": record, "old": previous})
+        previous = record
+    return list(reversed(entries))
+
+
+def note_history(*, note: ProgressNote) -> list[dict]:
+    records = list(note.history.select_related("history_user").order_by("history_date", "history_id"))
+    entries, previous = [], None
+    for record in records:
+        entries.append({"record": record, "old": previous})
+        previous = record
+    return list(reversed(entries))

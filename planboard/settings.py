@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "django_celery_beat",
+    "simple_history",
     "actions",
     "metrics",
 ]

@@ -1,0 +1,84 @@
+"""Who may see, fill and review report sheets: the one place every reporting view and service asks.
+
+| | staff of the department | staff of another department | supervisor | leader | anonymous |
+|---|---|---|---|---|---|
+| see the sheet | yes | no (403) | yes, read-only | yes, read-only | login page |
+| save / submit | yes, until approved or locked | no | no | no | no |
+| approve / return / reopen | no | no | yes | no | no |
+
+Anonymous visitors never get here: LoginRequiredMiddleware sends them to the login page.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from actions.models import Department
+from metrics.choices import SheetStatus
+from metrics.periods import due_at, period_start
+from planboard import roles
+
+
+def is_member(user, department: Department) -> bool:
+    """Staff of the department: in the staff role and a member of it."""
+    if not user.is_authenticated or not roles.is_staff_member(user):
+        return False
+    if not hasattr(user, "_planboard_departments"):
+        user._planboard_departments = set(user.departments.values_list("pk", flat=True))
+    return department.pk in user._planboard_departments
+
+
+def can_view(user, department: Department) -> bool:
+    return is_member(user, department) or roles.is_supervisor(user) or roles.is_leader(user)
+
+
+def can_edit(user, department: Department) -> bool:
+    """May fill this department's sheets (whether a given period is open is `lock_reason`'s business)."""
+    return is_member(user, department)
+
+
+def can_review(user) -> bool:
+    return roles.is_supervisor(user)
+
+
+def require(allowed: bool, message: str | None = None) -> None:
+    """Raise PermissionDenied (403, with the reason on the page) unless allowed."""
+    if not allowed:
+        raise PermissionDenied(message or _("You may not do this."))
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Why a sheet cannot be changed, said in plain words for the page."""
+
+    code: str
+    message: str
+
+
+def lock_date(plan, frequency: str, start: datetime.date) -> datetime.date:
+    """The last day a period may still be changed without a reopen request."""
+    return due_at(plan, start, frequency).date() + datetime.timedelta(days=plan.lock_after_days)
+
+
+def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: datetime.date) -> Lock | None:
+    """Why the period's sheet is closed to changes today, or None when staff may change it."""
+    if start > period_start(today, frequency):
+        return Lock("future", _("This period has not started yet: figures can be entered from %(day)s.") % {"day": start})
+    if sheet is not None and sheet.status == SheetStatus.APPROVED:
+        return Lock(
+            "approved",
+            _("Locked: the supervision office approved this sheet on %(day)s. Ask to reopen it if a figure is wrong.")
+            % {"day": sheet.reviewed_at.date() if sheet.reviewed_at else "—"},
+        )
+    if sheet is not None and sheet.reopened_until and today <= sheet.reopened_until:
+        return None
+    last = lock_date(plan, frequency, start)
+    if today > last:
+        return Lock(
+            "closed",
+            _("Locked: this period closed on %(day)s (%(days)s days after the report was due). Ask to reopen it if a figure is wrong.")
+            % {"day": last, "days": plan.lock_after_days},
+        )
+    return None
