@@ -120,6 +120,15 @@ class _Checker:
             return ""
         return value
 
+    def unique_number(self, data: dict, where: str, seen: set[int], label: str, *, high: int = 999) -> int | None:
+        """The item's `number`, checked to be a whole number and not used before in its list."""
+        number = self.integer(data, "number", where, low=1, high=high)
+        if number is not None:
+            if number in seen:
+                self.problem(f"{where}.number", f"duplicate {label} number {number}")
+            seen.add(number)
+        return number
+
     def department(self, code, where: str) -> str:
         if code is None or code == "":
             self.problem(where, "is missing")
@@ -231,11 +240,7 @@ def _actions(check: _Checker, value, plan: dict) -> list[dict]:
     for i, item in enumerate(items, start=1):
         data = check.mapping(item, f"actions[{i}]")
         where = f"actions[{i}]" + (f" ({data['codename']})" if data.get("codename") else "")
-        number = check.integer(data, "number", where, low=1, high=8)
-        if number is not None:
-            if number in numbers:
-                check.problem(f"{where}.number", f"duplicate action number {number}")
-            numbers.add(number)
+        number = check.unique_number(data, where, numbers, "action", high=8)
         codename = check.text(data, "codename", where, max_length=20)
         if codename in codenames:
             check.problem(f"{where}.codename", f"duplicate codename {codename!r}")
@@ -257,11 +262,7 @@ def _tasks(check: _Checker, value, parent: str, plan: dict, indicator_codes: set
     for i, item in enumerate(check.items(value, f"{parent}.tasks"), start=1):
         where = f"{parent}.tasks[{i}]"
         data = check.mapping(item, where)
-        number = check.integer(data, "number", where, low=1, high=999)
-        if number is not None:
-            if number in numbers:
-                check.problem(f"{where}.number", f"duplicate task number {number}")
-            numbers.add(number)
+        number = check.unique_number(data, where, numbers, "task")
         deadline = check.date(data, "deadline", where)
         if deadline and plan.get("year") and deadline.year != plan["year"]:
             check.problem(f"{where}.deadline", f"{deadline} is not in the plan year {plan['year']}")
@@ -349,11 +350,7 @@ def _milestones(check: _Checker, value, parent: str, plan: dict) -> list[dict]:
     for i, item in enumerate(check.items(value, f"{parent}.milestones"), start=1):
         where = f"{parent}.milestones[{i}]"
         data = check.mapping(item, where)
-        number = check.integer(data, "number", where, low=1, high=999)
-        if number is not None:
-            if number in numbers:
-                check.problem(f"{where}.number", f"duplicate milestone number {number}")
-            numbers.add(number)
+        number = check.unique_number(data, where, numbers, "milestone")
         milestones.append({
             "number": number,
             "title": check.text(data, "title", where),

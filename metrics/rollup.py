@@ -450,6 +450,14 @@ ms AS (
 """
 
 
+# The inputs every measured row takes from its indicator's schedule row (`prog`) and task milestones (`ms`).
+SCHEDULE_COLUMNS = """    prog.schedule_share AS share, prog.checkpoint_passed AS cp_passed, prog.recent_periods,
+    prog.periods_left_half AS left_half, prog.periods_left_year AS left_year,
+    CASE WHEN prog.cutoff IS NULL THEN 1 ELSE 0 END AS no_cutoff,"""
+MILESTONE_COLUMNS = """    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time, COALESCE(ms.overdue, 0) AS ms_overdue,
+    COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue"""
+
+
 def _department_rows(week: Week, params: dict, only: str) -> None:
     """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells."""
     columns = [
@@ -514,12 +522,9 @@ base AS (
     END AS actual,
     CASE WHEN i.kind IN {SUMMED} THEN agg.cp_total ELSE rates.cp_latest END AS cp_actual,
     agg.recent_total, COALESCE(agg.n, 0) AS n, COALESCE(agg.na, 0) AS na,
-    prog.schedule_share AS share, prog.checkpoint_passed AS cp_passed, prog.recent_periods,
-    prog.periods_left_half AS left_half, prog.periods_left_year AS left_year,
-    CASE WHEN prog.cutoff IS NULL THEN 1 ELSE 0 END AS no_cutoff,
+{SCHEDULE_COLUMNS}
     CASE WHEN a.target_share IS NULL AND prog.departments_expected > 1 THEN 1 ELSE 0 END AS no_share,
-    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time, COALESCE(ms.overdue, 0) AS ms_overdue,
-    COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue,
+{MILESTONE_COLUMNS},
     CASE WHEN i.kind = 'milestone' THEN 0 ELSE freq.cells_due END AS cells_due,
     COALESCE(agg.cells_entered, 0) AS cells_entered, COALESCE(agg.cells_on_time, 0) AS cells_on_time,
     CASE WHEN i.kind = 'milestone' THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered
@@ -577,11 +582,8 @@ base AS (
     END AS actual,
     CASE WHEN prog.kind IN {SUMMED} THEN dep.cp_total ELSE dep.cp_mean END AS cp_actual,
     dep.recent_total, COALESCE(dep.n, 0) AS n, COALESCE(dep.na, 0) AS na,
-    prog.schedule_share AS share, prog.checkpoint_passed AS cp_passed, prog.recent_periods,
-    prog.periods_left_half AS left_half, prog.periods_left_year AS left_year,
-    CASE WHEN prog.cutoff IS NULL THEN 1 ELSE 0 END AS no_cutoff, 0 AS no_share,
-    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time, COALESCE(ms.overdue, 0) AS ms_overdue,
-    COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue
+{SCHEDULE_COLUMNS} 0 AS no_share,
+{MILESTONE_COLUMNS}
   FROM prog
   LEFT JOIN dep ON dep.indicator_id = prog.indicator_id
   LEFT JOIN ms ON ms.task_id = prog.task_id
