@@ -288,7 +288,7 @@ JOIN freq ON freq.frequency = i.frequency
 LEFT JOIN phased ON phased.indicator_id = i.id
 LEFT JOIN counts ON counts.indicator_id = i.id
 WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
-{_upsert_clause(["week", "indicator_id"], ["plan_id", "as_of", "computed_at", "departments_expected", *inputs])}
+{_upsert_clause(["week", "indicator_id"], ["plan_id", "as_of", "computed_at", "departments_expected", *inputs], table=T["prog"])}
 """
     _execute(sql, params)
 
@@ -427,9 +427,16 @@ def weighted(value: str, weight: str = "weight") -> str:
     )
 
 
-def _upsert_clause(keys: list[str], columns: list[str]) -> str:
+def _upsert_clause(keys: list[str], columns: list[str], *, table: str | None = None) -> str:
+    """ON CONFLICT … DO UPDATE of `columns`. With `table`, a row whose values are all unchanged is not
+    rewritten (its computed_at then says when it last changed): most rows of an hourly run are unchanged,
+    and rewriting them is most of a full run's cost."""
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
-    return f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    clause = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    if table:
+        changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns if c != "computed_at")
+        clause += f" WHERE {changed}"
+    return clause
 
 
 MILESTONES_SQL = """
@@ -541,7 +548,7 @@ INSERT INTO {T["dprog"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, department_id, {MEASURES_SELECT},
   cells_due, cells_entered, cells_on_time, period_due, period_entered
 FROM measured WHERE TRUE
-{_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", *columns[2:4], *columns[6:]])}
+{_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", *columns[2:4], *columns[6:]], table=T["dprog"])}
 """
     _execute(sql, params)
 
@@ -593,7 +600,7 @@ INSERT INTO {T["prog"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, share, cp_passed, recent_periods, left_half,
   left_year, departments_expected, reported, {MEASURES_SELECT}
 FROM measured WHERE TRUE
-{_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", *MEASURE_COLUMNS])}
+{_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", *MEASURE_COLUMNS], table=T["prog"])}
 """
     _execute(sql, params)
 
@@ -660,7 +667,7 @@ INSERT INTO {T["score"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, department_id, due, entered, on_time, period_due, period_entered,
   completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, score
 FROM scored WHERE TRUE
-{_upsert_clause(["plan_id", "week", "department_id"], columns[2:])}
+{_upsert_clause(["plan_id", "week", "department_id"], columns[2:], table=T["score"])}
 """
     _execute(sql, params)
     # Ranks over every department of the week, and the rank each had the week before.
