@@ -41,6 +41,7 @@ import datetime
 import functools
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -808,6 +809,9 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
     if connection.vendor == "postgresql":
         # Two workers rolling up the same plan and week take turns instead of deadlocking on the upserts.
         _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": week.plan.pk, "week": week.start.toordinal()})
+        # The aggregation over a year of figures keeps one group per (indicator, department); with the
+        # default 4 MB PostgreSQL spills it to disk. This transaction only may use more.
+        _execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM})
     params = _params(week, timezone.now(), indicator_ids)
     only = _id_filter("p.indicator_id", indicator_ids)
     _write_inputs(week, params, only)

@@ -23,6 +23,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Memory PostgreSQL may use per sort or hash while rolling up (SET LOCAL work_mem), e.g. "64MB".
+PLANBOARD_ROLLUP_WORK_MEM = env_str("PLANBOARD_ROLLUP_WORK_MEM", default="64MB")
+
 # "Today" for the whole app. Pinned for demos and tests (the demo plan is 2022's); unset means the real date.
 PLANBOARD_TODAY = env_date("PLANBOARD_TODAY")
 
