@@ -59,3 +59,10 @@ def periods_until(year: int, frequency: str, until: datetime.date) -> list[datet
                 break
             starts.append(day)
     return starts
+
+
+def year_elapsed_pct(year: int, day: datetime.date) -> float:
+    """序时进度 on a day: days of the year elapsed (the day included) ÷ days in the year, in percent."""
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    days = (last - first).days + 1
+    return min(max((day - first).days + 1, 0), days) * 100 / days

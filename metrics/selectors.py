@@ -4,6 +4,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import models
 from django.db.models import QuerySet, Sum
 
 from actions.choices import Direction, EntryMode, Frequency
@@ -281,3 +282,100 @@ def note_history(*, note: ProgressNote) -> list[dict]:
         entries.append({"record": record, "old": previous})
         previous = record
     return list(reversed(entries))
+
+
+# --- Dashboards: every page reads the stored roll-ups of one as-of week -----------------------------
+
+
+def plan_rollup(*, plan: Plan, week) -> Rollup | None:
+    """The plan's row of one as-of week (light counts, weighted progress, freshness)."""
+    if week is None:
+        return None
+    return Rollup.objects.filter(plan=plan, level="plan", week=week).first()
+
+
+def action_rollups(*, plan: Plan, week) -> dict[int, Rollup]:
+    """The actions' rows of one as-of week, by action id."""
+    return {r.action_id: r for r in Rollup.objects.filter(plan=plan, level="action", week=week)}
+
+
+def action_trends(*, plan: Plan, until) -> dict[int, list[tuple]]:
+    """Per action id: (week, attainment %) of every rolled-up week up to `until`, oldest first; one query."""
+    trends: dict[int, list[tuple]] = {}
+    rows = (
+        Rollup.objects.filter(plan=plan, level="action", week__lte=until)
+        .order_by("week")
+        .values_list("action_id", "week", "attainment_pct")
+    )
+    for action_id, week, attainment in rows:
+        trends.setdefault(action_id, []).append((week, attainment))
+    return trends
+
+
+def indicator_lights(*, plan: Plan, week) -> dict:
+    """How many indicators are at or ahead of schedule (green), behind (yellow, red), or without a light."""
+    counts = dict(
+        IndicatorProgress.objects.filter(plan=plan, week=week)
+        .values_list("light")
+        .annotate(n=models.Count("id"))
+        .order_by()
+    )
+    total = sum(counts.values())
+    return {"total": total, **{light: counts.get(light, 0) for light in ("green", "yellow", "red", "none")}}
+
+
+def task_ledger(*, action, week) -> QuerySet[Task]:
+    """An action's ledger (台账): its tasks with the task row of the roll-up and the latest progress note.
+
+    The task's light is derived from its stored roll-up row of the as-of week: red when any indicator is
+    red or any milestone due is not done; else yellow when any indicator is yellow or a milestone was done
+    late; else green when any indicator is green or every milestone due was done on time; else none. The
+    progress columns are the latest note of the task's lead department up to the as-of week. One query.
+    """
+    rollup = Rollup.objects.filter(task_id=models.OuterRef("pk"), level="task", week=week)
+    note = ProgressNote.objects.filter(
+        task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"),
+        period_start__lte=(week + datetime.timedelta(days=6)) if week else None,
+    ).order_by("-period_start")
+
+    def col(name, qs=rollup):
+        return models.Subquery(qs.values(name)[:1])
+
+    return (
+        Task.objects.filter(action=action)
+        .select_related("lead_department")
+        .prefetch_related("co_departments")
+        .annotate(
+            completion_pct=col("completion_pct"),
+            attainment_pct=col("attainment_pct"),
+            schedule_pct=col("schedule_pct"),
+            red=col("red"),
+            yellow=col("yellow"),
+            green=col("green"),
+            ms_due=col("milestones_due"),
+            ms_on_time=col("milestones_on_time"),
+            ms_overdue=col("milestones_overdue"),
+            progress=col("progress", note),
+            problems=col("problems", note),
+            next_steps=col("next_steps", note),
+        )
+        .annotate(
+            light=models.Case(
+                models.When(models.Q(red__gt=0) | models.Q(ms_overdue__gt=0), then=models.Value("red")),
+                models.When(models.Q(yellow__gt=0) | models.Q(ms_due__gt=models.F("ms_on_time") + models.F("ms_overdue")), then=models.Value("yellow")),
+                models.When(models.Q(green__gt=0) | models.Q(ms_due__gt=0), then=models.Value("green")),
+                default=models.Value("none"),
+                output_field=models.CharField(),
+            )
+        )
+        .order_by("number")
+    )
+
+
+def action_indicator_progress(*, action, week) -> QuerySet[IndicatorProgress]:
+    """The stored progress of an action's indicators for one as-of week, in plan order."""
+    return (
+        IndicatorProgress.objects.filter(indicator__task__action=action, week=week)
+        .select_related("indicator__task")
+        .order_by("indicator__task__number", "indicator__code")
+    )

@@ -53,3 +53,67 @@ def tasks_run_in_process(request):
     current_app.conf.task_always_eager = True
     yield
     current_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def demo_plan(db, settings):
+    """seed_demo's 2022 plan, figures up to 20 May 2022 rolled up every week, and its accounts."""
+    import datetime
+
+    from django.core.management import call_command
+
+    from actions.models import Plan
+
+    settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
+    call_command("seed_demo", verbosity=0)
+    return Plan.objects.get(year=2022)
+
+
+def count_queries(client, url) -> int:
+    """The SQL queries of one GET of `url` (after a warm-up GET), which must succeed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(queries)
+
+
+@dataclass
+class TwoPlans:
+    """The small plan moved to 2021 and the demo's 2022 plan, both rolled up; pick one by `today`."""
+
+    small: object
+    demo: object
+    small_today: object
+    demo_today: object
+
+    @property
+    def leader(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.get(username="leader")
+
+
+@pytest.fixture
+def two_plans(cast, settings):
+    """For query-count pins: the same page must cost as many queries on the small plan as on the demo."""
+    import datetime
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from actions.models import Plan
+    from metrics.services import rollup_plan_weeks
+
+    small = cast.plan
+    small.year, small.checkpoint = 2021, datetime.date(2021, 6, 30)
+    small.save()
+    settings.PLANBOARD_TODAY = datetime.date(2021, 5, 20)
+    rollup_plan_weeks(plan=small, first=datetime.date(2021, 5, 1), last=datetime.date(2021, 5, 20))
+    settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
+    call_command("load_plan", verbosity=0, stdout=StringIO())
+    call_command("seed_demo", "--year", "2022", verbosity=0, stdout=StringIO())
+    return TwoPlans(small, Plan.objects.get(year=2022), datetime.date(2021, 5, 20), datetime.date(2022, 5, 20))

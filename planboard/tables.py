@@ -1,0 +1,43 @@
+"""The base of every dashboard table: one look, numbers printed through metrics.formatting."""
+
+import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from metrics import formatting
+from metrics.choices import Light
+
+
+class BaseTable(tables.Table):
+    class Meta:
+        attrs = {"class": "data-table"}
+        template_name = "includes/table.html"
+
+
+class PctColumn(tables.Column):
+    """A percentage or points figure as metrics.formatting.pct prints it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return formatting.pct(value)
+
+    def value(self, value):
+        return formatting.pct(value)
+
+
+class LightColumn(tables.Column):
+    """亮灯: a coloured dot and the light's name; the name alone in exports."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("verbose_name", _("Light"))
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        label = Light(value).label if value in Light.values else value
+        return format_html('<span class="light light-{}"><span class="dot {}"></span>{}</span>', value, value, label)
+
+    def value(self, value):
+        return str(Light(value).label) if value in Light.values else value

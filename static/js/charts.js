@@ -1,0 +1,66 @@
+/* Planboard charts: every chart reads a JSON endpoint that uses the same selectors as the page's tables. */
+(function () {
+  "use strict";
+  var css = getComputedStyle(document.documentElement);
+  var color = function (name) { return css.getPropertyValue(name).trim() || "#616e7c"; };
+
+  // The as-of selector applies as soon as a week is picked.
+  document.querySelectorAll("form[data-asof] select").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
+  if (typeof Chart === "undefined") return;
+  Chart.defaults.font.family = css.fontFamily;
+  Chart.defaults.animation = false;
+
+  function getJSON(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } }).then(function (r) {
+      if (!r.ok) throw new Error("chart data: HTTP " + r.status);
+      return r.json();
+    });
+  }
+
+  // Overview: one sparkline per action card (against schedule per week; 100 = on schedule).
+  var cards = document.querySelector("[data-overview-url]");
+  if (cards && cards.querySelector("canvas[data-sparkline]")) {
+    getJSON(cards.getAttribute("data-overview-url")).then(function (data) {
+      data.actions.forEach(function (action) {
+        var canvas = cards.querySelector('canvas[data-sparkline="' + action.number + '"]');
+        if (!canvas) return;
+        new Chart(canvas, {
+          type: "line",
+          data: {
+            labels: action.labels,
+            datasets: [
+              { data: action.attainment, borderColor: color("--brand"), borderWidth: 2, pointRadius: 0, tension: 0.3 },
+              { data: action.labels.map(function () { return 100; }), borderColor: color("--muted"), borderDash: [3, 3], borderWidth: 1, pointRadius: 0 }
+            ]
+          },
+          options: {
+            responsive: true, maintainAspectRatio: false,
+            plugins: { legend: { display: false }, tooltip: { enabled: true } },
+            scales: { x: { display: false }, y: { display: false, suggestedMin: 50, suggestedMax: 120 } }
+          }
+        });
+      });
+    });
+  }
+
+  // Action page: completion against schedule per indicator.
+  document.querySelectorAll('canvas[data-chart="indicators"]').forEach(function (canvas) {
+    getJSON(canvas.getAttribute("data-url")).then(function (data) {
+      canvas.parentElement.style.height = Math.max(160, 28 * data.labels.length + 60) + "px";
+      new Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: canvas.getAttribute("data-completion-label") || "%", data: data.completion, backgroundColor: color("--brand") },
+            { label: canvas.getAttribute("data-schedule-label") || "%", data: data.schedule, backgroundColor: color("--line"), borderColor: color("--muted"), borderWidth: 1 }
+          ]
+        },
+        options: { indexAxis: "y", responsive: true, maintainAspectRatio: false, scales: { x: { suggestedMin: 0, suggestedMax: 100 } } }
+      });
+    });
+  });
+})();
