@@ -379,3 +379,42 @@ def action_indicator_progress(*, action, week) -> QuerySet[IndicatorProgress]:
         .select_related("indicator__task")
         .order_by("indicator__task__number", "indicator__code")
     )
+
+
+def indicator_week(*, indicator, week) -> IndicatorProgress | None:
+    """One indicator's stored progress at one as-of week."""
+    if week is None:
+        return None
+    return IndicatorProgress.objects.filter(indicator=indicator, week=week).select_related("indicator__task__action").first()
+
+
+def indicator_series(*, indicator, until) -> list[IndicatorProgress]:
+    """The indicator's stored progress of every rolled-up week up to `until`, oldest first; one query."""
+    if until is None:
+        return []
+    return list(
+        IndicatorProgress.objects.filter(indicator=indicator, week__lte=until)
+        .only("week", "as_of", "actual", "target_to_date", "completion_pct", "schedule_pct")
+        .order_by("week")
+    )
+
+
+def indicator_departments(*, indicator, week) -> QuerySet:
+    """Each department's progress on the indicator at the as-of week (its share of the target)."""
+    from metrics.models import DepartmentIndicatorProgress
+
+    return (
+        DepartmentIndicatorProgress.objects.filter(indicator=indicator, week=week)
+        .select_related("department")
+        .order_by("department__code")
+    )
+
+
+def indicator_figures(*, indicator, until) -> QuerySet[Figure]:
+    """The indicator's figures of periods started by the end of the as-of week, newest first."""
+    end = until + datetime.timedelta(days=6) if until else datetime.date.min
+    return (
+        Figure.objects.filter(indicator=indicator, period_start__lte=end)
+        .select_related("department", "entered_by")
+        .order_by("-period_start", "department__name")
+    )

@@ -16,3 +16,9 @@ urlpatterns = [
     path("xlsx/", views.xlsx_download, name="xlsx_download"),
     path("xlsx/upload/", views.xlsx_upload, name="xlsx_upload"),
 ]
+
+# Dashboards (read-only, every signed-in role).
+urlpatterns += [
+    path("indicators/<int:pk>/", views.indicator_detail, name="indicator_detail"),
+    path("indicators/<int:pk>/chart.json", views.indicator_data, name="indicator_data"),
+]

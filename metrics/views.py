@@ -7,22 +7,26 @@ import datetime
 import re
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from actions.choices import Frequency
-from actions.models import Department
+from actions.models import Department, Indicator
 from actions.selectors import plan_current
-from metrics import excel, permissions, selectors
+from metrics import excel, formatting, permissions, selectors
 from metrics.choices import ReopenStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
+from metrics.explanations import explain
 from metrics.periods import due_at, period_start, reporting_period
 from metrics.services import CellInput, NoteInput, SheetInvalid, reopen_decide, reopen_request, sheet_review, sheet_save
+from metrics.tables import DepartmentProgressTable, FigureTable
 from planboard import roles
+from planboard.asof import as_of_week
 from planboard.clock import today
 
 CELL_KEY = re.compile(r"^(v|na|note|ver)-(\d+)$")
@@ -364,3 +368,67 @@ def xlsx_upload(request):
         return render(request, "metrics/entry.html", _context(request, plan, department, frequency, start, cells=cells, errors=exc.errors, conflicts=exc.conflicts), status=400)
     context.update({"changes": result.changes, "cells": cells})
     return render(request, "metrics/xlsx_preview.html", context)
+
+
+# --- Dashboards: read-only pages over the stored roll-ups, for every signed-in role ------------------
+
+
+def _dashboard_plan():
+    plan = plan_current(today=today())
+    if plan is None:
+        raise Http404(_("No plan is loaded."))
+    return plan
+
+
+def _chart_number(value):
+    """A chart value rounded as the pages print it (metrics.formatting), or null."""
+    return None if value is None else float(formatting.pct(value))
+
+
+def indicator_detail(request, pk):
+    """An indicator at the as-of week: its path against the target and 序时进度, departments, pace, figures."""
+    plan = _dashboard_plan()
+    indicator = get_object_or_404(Indicator.objects.select_related("task__action"), pk=pk, task__action__plan=plan)
+    asof = as_of_week(request, plan)
+    progress = selectors.indicator_week(indicator=indicator, week=asof.week)
+    figures = FigureTable(selectors.indicator_figures(indicator=indicator, until=asof.week))
+    RequestConfig(request, paginate={"per_page": 20}).configure(figures)
+    context = {
+        "plan": plan,
+        "indicator": indicator,
+        "asof": asof,
+        "rollup": selectors.plan_rollup(plan=plan, week=asof.week),
+        "stale": selectors.stale_rollup(plan=plan),
+        "progress": progress,
+        "explanation": explain(progress, plan) if progress else [],
+        "departments": DepartmentProgressTable(selectors.indicator_departments(indicator=indicator, week=asof.week)),
+        "figures": figures,
+    }
+    return render(request, "metrics/indicator_detail.html", context)
+
+
+def indicator_data(request, pk):
+    """Chart data of the indicator page: cumulative actual, target to date and 序时进度 per week."""
+    plan = _dashboard_plan()
+    indicator = get_object_or_404(Indicator, pk=pk, task__action__plan=plan)
+    asof = as_of_week(request, plan)
+    series = selectors.indicator_series(indicator=indicator, until=asof.week)
+    labels = [p.week.isoformat() for p in series]
+    # Weeks still to come up to the checkpoint, empty, so that the checkpoint is always on the axis.
+    if series:
+        week, checkpoint_week = series[-1].week, period_start(plan.checkpoint, Frequency.WEEKLY)
+        while week < checkpoint_week:
+            week += datetime.timedelta(days=7)
+            labels.append(week.isoformat())
+    padding = [None] * (len(labels) - len(series))
+    return JsonResponse(
+        {
+            "week": asof.week.isoformat() if asof.week else None,
+            "checkpoint": plan.checkpoint.isoformat(),
+            "labels": labels,
+            "actual": [None if p.actual is None else float(formatting.amount(p.actual)) for p in series] + padding,
+            "target_to_date": [None if p.target_to_date is None else float(formatting.amount(p.target_to_date)) for p in series] + padding,
+            "completion": [_chart_number(p.completion_pct) for p in series] + padding,
+            "schedule": [_chart_number(p.schedule_pct) for p in series] + padding,
+        }
+    )

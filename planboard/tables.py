@@ -35,9 +35,16 @@ class LightColumn(tables.Column):
         kwargs.setdefault("verbose_name", _("Light"))
         super().__init__(*args, **kwargs)
 
-    def render(self, value):
+    def render(self, record, bound_column):
+        value = self._raw(record, bound_column)
         label = Light(value).label if value in Light.values else value
         return format_html('<span class="light light-{}"><span class="dot {}"></span>{}</span>', value, value, label)
 
-    def value(self, value):
+    def value(self, record, bound_column):
+        value = self._raw(record, bound_column)
         return str(Light(value).label) if value in Light.values else value
+
+    @staticmethod
+    def _raw(record, bound_column):
+        # Model fields with choices come to render() as their display text; the code is needed here.
+        return bound_column.accessor.resolve(record)

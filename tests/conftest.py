@@ -105,13 +105,19 @@ def two_plans(cast, settings):
 
     from django.core.management import call_command
 
-    from actions.models import Plan
+    from actions.models import Indicator, Plan
     from metrics.services import rollup_plan_weeks
 
     small = cast.plan
     small.year, small.checkpoint = 2021, datetime.date(2021, 6, 30)
     small.save()
     settings.PLANBOARD_TODAY = datetime.date(2021, 5, 20)
+    from metrics.models import Figure
+
+    for indicator in Indicator.objects.filter(task__action__plan=small):
+        for week in [datetime.date(2021, 5, 3), datetime.date(2021, 5, 10)]:
+            Figure.objects.create(indicator=indicator, department=cast.dept_a, period_start=week, value=7,
+                                  entered_at=datetime.datetime(2021, 5, 14, tzinfo=datetime.UTC))
     rollup_plan_weeks(plan=small, first=datetime.date(2021, 5, 1), last=datetime.date(2021, 5, 20))
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
     call_command("load_plan", verbosity=0, stdout=StringIO())

@@ -63,4 +63,41 @@
       });
     });
   });
+  // A dashed vertical line at one label (the half-year checkpoint), drawn by a tiny plugin.
+  var markerPlugin = {
+    id: "marker",
+    afterDatasetsDraw: function (chart, args, opts) {
+      if (!opts || opts.index == null || opts.index < 0) return;
+      var x = chart.scales.x.getPixelForValue(opts.index), area = chart.chartArea, ctx = chart.ctx;
+      ctx.save(); ctx.strokeStyle = color("--red"); ctx.setLineDash([4, 4]);
+      ctx.beginPath(); ctx.moveTo(x, area.top); ctx.lineTo(x, area.bottom); ctx.stroke();
+      ctx.fillStyle = color("--red"); ctx.textAlign = "right"; ctx.fillText(opts.label || "", x - 4, area.top + 10); ctx.restore();
+    }
+  };
+
+  // Indicator page: cumulative actual and target to date (left axis), completion and 序时进度 (right, %).
+  document.querySelectorAll('canvas[data-chart="indicator-path"]').forEach(function (canvas) {
+    var names = (canvas.getAttribute("data-labels") || "||||").split("|");
+    getJSON(canvas.getAttribute("data-url")).then(function (data) {
+      var checkpointWeek = data.labels.filter(function (w) { return w <= data.checkpoint; }).pop();
+      new Chart(canvas, {
+        type: "line",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: names[0], data: data.actual, borderColor: color("--brand"), backgroundColor: color("--brand"), yAxisID: "y", tension: 0.2 },
+            { label: names[1], data: data.target_to_date, borderColor: color("--muted"), borderDash: [6, 4], pointRadius: 0, yAxisID: "y" },
+            { label: names[2], data: data.completion, borderColor: color("--green"), hidden: true, yAxisID: "pct" },
+            { label: names[3], data: data.schedule, borderColor: color("--yellow"), pointRadius: 0, yAxisID: "pct" }
+          ]
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false,
+          plugins: { marker: { index: data.labels.indexOf(checkpointWeek), label: names[4] } },
+          scales: { y: { position: "left", beginAtZero: true }, pct: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } }
+        },
+        plugins: [markerPlugin]
+      });
+    });
+  });
 })();
