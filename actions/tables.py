@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -40,7 +41,10 @@ class LedgerTable(BaseTable):
 class ActionIndicatorTable(BaseTable):
     """The action's indicators against schedule: the chart's table fallback."""
 
-    indicator = tables.Column(verbose_name=_("Indicator"), accessor="indicator__name")
+    indicator = tables.Column(
+        verbose_name=_("Indicator"), accessor="indicator__name",
+        linkify=lambda record: reverse("metrics:indicator_detail", args=[record.indicator_id]),
+    )
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
     actual = tables.Column(verbose_name=_("Actual"), attrs={"td": {"class": "num"}})
     completion_pct = PctColumn(verbose_name=_("Completion %"))

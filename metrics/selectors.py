@@ -325,6 +325,16 @@ def indicator_lights(*, plan: Plan, week) -> dict:
 
 
 def task_ledger(*, action, week) -> QuerySet[Task]:
+    """An action's ledger (台账); see ledger_rows for the columns and the task light rule."""
+    return ledger_rows(Task.objects.filter(action=action), week=week)
+
+
+def department_tasks(*, plan, department, week) -> QuerySet[Task]:
+    """The tasks a department leads, as ledger rows of the as-of week."""
+    return ledger_rows(Task.objects.filter(action__plan=plan, lead_department=department), week=week).order_by("action__number", "number")
+
+
+def ledger_rows(tasks: QuerySet[Task], *, week) -> QuerySet[Task]:
     """An action's ledger (台账): its tasks with the task row of the roll-up and the latest progress note.
 
     The task's light is derived from its stored roll-up row of the as-of week: red when any indicator is
@@ -342,8 +352,7 @@ def task_ledger(*, action, week) -> QuerySet[Task]:
         return models.Subquery(qs.values(name)[:1])
 
     return (
-        Task.objects.filter(action=action)
-        .select_related("lead_department")
+        tasks.select_related("lead_department", "action")
         .prefetch_related("co_departments")
         .annotate(
             completion_pct=col("completion_pct"),
@@ -418,3 +427,64 @@ def indicator_figures(*, indicator, until) -> QuerySet[Figure]:
         .select_related("department", "entered_by")
         .order_by("-period_start", "department__name")
     )
+
+
+def department_indicators(*, department, week) -> QuerySet:
+    """A department's progress on each indicator it reports, at the as-of week, in plan order."""
+    from metrics.models import DepartmentIndicatorProgress
+
+    return (
+        DepartmentIndicatorProgress.objects.filter(department=department, week=week)
+        .select_related("indicator__task__action")
+        .order_by("indicator__task__action__number", "indicator__task__number", "indicator__code")
+    )
+
+
+def department_scores(*, plan, department, until) -> list:
+    """The department's score rows of every rolled-up week up to `until`, oldest first; one query."""
+    from metrics.models import DepartmentScore
+
+    if until is None:
+        return []
+    return list(DepartmentScore.objects.filter(plan=plan, department=department, week__lte=until).order_by("week"))
+
+
+def scoreboard(*, plan, week) -> list:
+    """Every department's score row of one week, best rank first (unranked last); one query."""
+    from metrics.models import DepartmentScore
+
+    if week is None:
+        return []
+    return list(
+        DepartmentScore.objects.filter(plan=plan, week=week)
+        .select_related("department")
+        .order_by(models.F("rank").asc(nulls_last=True), "department__code")
+    )
+
+
+def month_end_weeks(weeks) -> list:
+    """Of rolled-up weeks (any order), the last one of each month (by its Monday), newest first."""
+    last: dict = {}
+    for week in sorted(weeks):
+        last[(week.year, week.month)] = week
+    return sorted(last.values(), reverse=True)
+
+
+def monthly_scoreboard(*, plan, week, weeks) -> tuple:
+    """比武打擂 monthly: the scoreboard of the last rolled-up week of the as-of week's month (up to it),
+    with rank changes against the last week of the month before. Two queries."""
+    from metrics.models import DepartmentScore
+
+    months = [w for w in month_end_weeks([w for w in weeks if w <= week])] if week else []
+    if not months:
+        return None, []
+    # The as-of week's month ends at its last rolled-up week that is not after the as-of week.
+    current = max(w for w in weeks if w <= week and (w.year, w.month) == (week.year, week.month))
+    rows = scoreboard(plan=plan, week=current)
+    previous = next((w for w in months if (w.year, w.month) < (current.year, current.month)), None)
+    before = dict(
+        DepartmentScore.objects.filter(plan=plan, week=previous).values_list("department_id", "rank")
+    ) if previous else {}
+    for row in rows:
+        row.previous_rank = before.get(row.department_id)  # in memory only: the change since last month
+    return current, rows

@@ -21,4 +21,7 @@ urlpatterns = [
 urlpatterns += [
     path("indicators/<int:pk>/", views.indicator_detail, name="indicator_detail"),
     path("indicators/<int:pk>/chart.json", views.indicator_data, name="indicator_data"),
+    path("departments/<int:pk>/", views.department_detail, name="department_detail"),
+    path("departments/<int:pk>/chart.json", views.department_data, name="department_data"),
+    path("rankings/", views.rankings, name="rankings"),
 ]

@@ -18,13 +18,14 @@ from django_tables2 import RequestConfig
 from actions.choices import Frequency
 from actions.models import Department, Indicator
 from actions.selectors import plan_current
+from actions.tables import LedgerTable
 from metrics import excel, formatting, permissions, selectors
 from metrics.choices import ReopenStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
 from metrics.explanations import explain
 from metrics.periods import due_at, period_start, reporting_period
 from metrics.services import CellInput, NoteInput, SheetInvalid, reopen_decide, reopen_request, sheet_review, sheet_save
-from metrics.tables import DepartmentProgressTable, FigureTable
+from metrics.tables import DepartmentIndicatorTable, DepartmentProgressTable, DepartmentWeekTable, FigureTable, ScoreboardTable
 from planboard import roles
 from planboard.asof import as_of_week
 from planboard.clock import today
@@ -432,3 +433,62 @@ def indicator_data(request, pk):
             "schedule": [_chart_number(p.schedule_pct) for p in series] + padding,
         }
     )
+
+
+def department_detail(request, pk):
+    """A department at the as-of week: its indicators and led tasks; reporting, score and rank over the weeks."""
+    plan = _dashboard_plan()
+    department = get_object_or_404(Department, pk=pk)
+    asof = as_of_week(request, plan)
+    scores = selectors.department_scores(plan=plan, department=department, until=asof.week)
+    context = {
+        "plan": plan,
+        "department": department,
+        "asof": asof,
+        "rollup": selectors.plan_rollup(plan=plan, week=asof.week),
+        "stale": selectors.stale_rollup(plan=plan),
+        "score": scores[-1] if scores and scores[-1].week == asof.week else None,
+        "indicators": DepartmentIndicatorTable(selectors.department_indicators(department=department, week=asof.week)),
+        "tasks": LedgerTable(selectors.department_tasks(plan=plan, department=department, week=asof.week), orderable=False),
+        "weeks": DepartmentWeekTable(list(reversed(scores))),
+    }
+    return render(request, "metrics/department_detail.html", context)
+
+
+def department_data(request, pk):
+    """Chart data of the department page: completeness, timeliness, score and rank per week."""
+    plan = _dashboard_plan()
+    department = get_object_or_404(Department, pk=pk)
+    asof = as_of_week(request, plan)
+    scores = selectors.department_scores(plan=plan, department=department, until=asof.week)
+    return JsonResponse(
+        {
+            "week": asof.week.isoformat() if asof.week else None,
+            "labels": [s.week.isoformat() for s in scores],
+            "completeness": [_chart_number(s.completeness_pct) for s in scores],
+            "timeliness": [_chart_number(s.timeliness_pct) for s in scores],
+            "score": [_chart_number(s.score) for s in scores],
+            "rank": [s.rank for s in scores],
+        }
+    )
+
+
+def rankings(request):
+    """比武打擂: the departments' scoreboard of the as-of week, or of its month (the month's last week)."""
+    plan = _dashboard_plan()
+    asof = as_of_week(request, plan)
+    monthly = request.GET.get("view") == "monthly"
+    if monthly:
+        shown_week, rows = selectors.monthly_scoreboard(plan=plan, week=asof.week, weeks=asof.weeks)
+    else:
+        shown_week, rows = asof.week, selectors.scoreboard(plan=plan, week=asof.week)
+    context = {
+        "plan": plan,
+        "asof": asof,
+        "monthly": monthly,
+        "shown_week": shown_week,
+        "rollup": selectors.plan_rollup(plan=plan, week=asof.week),
+        "stale": selectors.stale_rollup(plan=plan),
+        "table": ScoreboardTable(rows),
+    }
+    return render(request, "metrics/rankings.html", context)

@@ -100,4 +100,26 @@
       });
     });
   });
+  // Department page: completeness and timeliness (%), score, and rank (reversed axis: 1 on top).
+  document.querySelectorAll('canvas[data-chart="department"]').forEach(function (canvas) {
+    var names = (canvas.getAttribute("data-labels") || "|||").split("|");
+    getJSON(canvas.getAttribute("data-url")).then(function (data) {
+      new Chart(canvas, {
+        type: "line",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: names[0], data: data.completeness, borderColor: color("--green"), yAxisID: "y" },
+            { label: names[1], data: data.timeliness, borderColor: color("--yellow"), yAxisID: "y" },
+            { label: names[2], data: data.score, borderColor: color("--brand"), yAxisID: "y" },
+            { label: names[3], data: data.rank, borderColor: color("--focus"), borderDash: [4, 3], yAxisID: "rank", stepped: true }
+          ]
+        },
+        options: {
+          responsive: true, maintainAspectRatio: false,
+          scales: { y: { beginAtZero: true, suggestedMax: 100 }, rank: { position: "right", reverse: true, min: 1, ticks: { precision: 0 }, grid: { drawOnChartArea: false } } }
+        }
+      });
+    });
+  });
 })();
