@@ -47,3 +47,12 @@ class ReopenStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     GRANTED = "granted", _("Granted")
     REFUSED = "refused", _("Refused")
+
+
+class ReminderKind(models.TextChoices):
+    """What a 催办 (reminder) is about."""
+
+    MISSING_REPORT = "missing_report", _("Missing reports")
+    RED = "red", _("Red light")
+    YELLOW = "yellow", _("Yellow light")
+    OVERDUE_MILESTONE = "overdue_milestone", _("Overdue milestone")

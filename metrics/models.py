@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
-from metrics.choices import FigureState, HalfYearStatus, Light, ReopenStatus, RollupLevel, SheetStatus
+from metrics.choices import FigureState, HalfYearStatus, Light, ReminderKind, ReopenStatus, RollupLevel, SheetStatus
 
 
 class Figure(TimestampedModel):
@@ -367,3 +367,26 @@ class Evidence(TimestampedModel):
 
     def get_absolute_url(self):
         return reverse("metrics:evidence_download", args=[self.pk])
+
+
+class Reminder(TimestampedModel):
+    """A 催办: the supervision office reminded a department of something, at a time, about an as-of week."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="reminders")
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="reminders")
+    kind = models.CharField(_("about"), max_length=20, choices=ReminderKind.choices)
+    subject = models.CharField(_("subject"), max_length=300, help_text=_("What the department is reminded of, in words."))
+    week = models.DateField(_("as-of week"), help_text=_("Monday of the ISO week."))
+    note = models.TextField(_("note"), blank=True)
+    reminded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reminded by"), on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("reminder (催办)")
+        verbose_name_plural = _("reminders (催办)")
+        indexes = [models.Index(fields=["plan", "-created"], name="reminder_plan_created")]
+
+    def __str__(self):
+        return f"{self.department} · {self.subject}"

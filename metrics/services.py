@@ -18,7 +18,7 @@ from actions.models import Department, Indicator, IndicatorDepartment, Plan
 from metrics import permissions
 from metrics.choices import FigureState, ReopenStatus, SheetStatus
 from metrics.forms import InputError, check_evidence, outlier_bounds, parse_date, parse_number
-from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Rollup, Sheet, StaleRollup
+from metrics.models import Evidence, Figure, ProgressNote, Reminder, ReopenRequest, Rollup, Sheet, StaleRollup
 from metrics.periods import period_start
 from metrics.rollup import Week, rollup_week
 from metrics.selectors import cumulative_before, format_decimal, led_tasks, sheet_assignments
@@ -576,3 +576,14 @@ def reopen_decide(*, user, request: ReopenRequest, grant: bool, note: str = "") 
             sheet.status = SheetStatus.DRAFT
         sheet.save(update_fields=["reopened_until", "status", "updated"])
     return request
+
+
+@transaction.atomic
+def reminder_record(
+    *, user, plan: Plan, department: Department, kind: str, subject: str, week: datetime.date, note: str = ""
+) -> Reminder:
+    """Record a 催办: who reminded which department of what, about which as-of week (now)."""
+    reminder = Reminder(plan=plan, department=department, kind=kind, subject=subject[:300], week=week, note=note, reminded_by=user)
+    reminder.full_clean()
+    reminder.save()
+    return reminder

@@ -24,4 +24,6 @@ urlpatterns += [
     path("departments/<int:pk>/", views.department_detail, name="department_detail"),
     path("departments/<int:pk>/chart.json", views.department_data, name="department_data"),
     path("rankings/", views.rankings, name="rankings"),
+    path("supervision/", views.supervision, name="supervision"),
+    path("supervision/remind/", views.remind, name="remind"),
 ]

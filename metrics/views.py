@@ -20,12 +20,31 @@ from actions.models import Department, Indicator
 from actions.selectors import plan_current
 from actions.tables import LedgerTable
 from metrics import excel, formatting, permissions, selectors
-from metrics.choices import ReopenStatus
+from metrics.choices import ReminderKind, ReopenStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
 from metrics.explanations import explain
 from metrics.periods import due_at, period_start, reporting_period
-from metrics.services import CellInput, NoteInput, SheetInvalid, reopen_decide, reopen_request, sheet_review, sheet_save
-from metrics.tables import DepartmentIndicatorTable, DepartmentProgressTable, DepartmentWeekTable, FigureTable, ScoreboardTable
+from metrics.services import (
+    CellInput,
+    NoteInput,
+    SheetInvalid,
+    reminder_record,
+    reopen_decide,
+    reopen_request,
+    sheet_review,
+    sheet_save,
+)
+from metrics.tables import (
+    DepartmentIndicatorTable,
+    DepartmentProgressTable,
+    DepartmentWeekTable,
+    FigureTable,
+    LaggingTable,
+    MissingReportsTable,
+    OverdueMilestoneTable,
+    ReminderTable,
+    ScoreboardTable,
+)
 from planboard import roles
 from planboard.asof import as_of_week
 from planboard.clock import today
@@ -492,3 +511,52 @@ def rankings(request):
         "table": ScoreboardTable(rows),
     }
     return render(request, "metrics/rankings.html", context)
+
+
+def supervision(request):
+    """督查: red and yellow indicators, overdue milestones, missing reports of the as-of week, and 催办."""
+    plan = _dashboard_plan()
+    asof = as_of_week(request, plan)
+    rollup = selectors.plan_rollup(plan=plan, week=asof.week)
+    can_remind = permissions.can_review(request.user) and asof.week is not None
+    options = {"week": asof.week, "can_remind": can_remind}
+    lagging = LaggingTable(selectors.lagging_indicators(plan=plan, week=asof.week), **options)
+    overdue = OverdueMilestoneTable(selectors.overdue_milestones(plan=plan, as_of=rollup.as_of if rollup else None), **options)
+    RequestConfig(request, paginate={"per_page": 50}).configure(lagging)
+    context = {
+        "plan": plan,
+        "asof": asof,
+        "rollup": rollup,
+        "stale": selectors.stale_rollup(plan=plan),
+        "can_remind": can_remind,
+        "lagging": lagging,
+        "overdue": overdue,
+        "missing": MissingReportsTable(selectors.missing_reports(plan=plan, week=asof.week), **options),
+        "reminders": ReminderTable(selectors.reminders(plan=plan)),
+    }
+    return render(request, "metrics/supervision.html", context)
+
+
+@require_POST
+def remind(request):
+    """Record a 催办 (supervision office only) and go back to the supervision page of the same week."""
+    permissions.require(permissions.can_review(request.user), _("Only the supervision office may send reminders."))
+    plan = _dashboard_plan()
+    department_id = request.POST.get("department", "")
+    department = get_object_or_404(Department, pk=int(department_id) if department_id.isdigit() else 0)
+    kind = request.POST.get("kind", "")
+    try:
+        week = period_start(datetime.date.fromisoformat(request.POST.get("week", "")), Frequency.WEEKLY)
+    except ValueError:
+        week = None
+    subject = request.POST.get("subject", "").strip()
+    if kind == ReminderKind.MISSING_REPORT:
+        subject = _("%(n)s reports missing for the week of %(week)s") % {"n": subject, "week": week}
+    back = reverse("metrics:supervision") + (f"?week={week.isoformat()}" if week else "")
+    if kind not in ReminderKind.values or week is None or not subject:
+        messages.error(request, _("The reminder was not recorded: it needs a department, a subject, a kind and a week."))
+        return HttpResponseRedirect(back)
+    reminder_record(user=request.user, plan=plan, department=department, kind=kind, subject=subject, week=week,
+                    note=request.POST.get("note", "")[:1000])
+    messages.success(request, _("Reminder recorded: %(department)s, %(subject)s.") % {"department": department.name, "subject": subject})
+    return HttpResponseRedirect(back)

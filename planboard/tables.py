@@ -12,6 +12,7 @@ class BaseTable(tables.Table):
     class Meta:
         attrs = {"class": "data-table"}
         template_name = "includes/table.html"
+        empty_text = _("Nothing to show.")
 
 
 class PctColumn(tables.Column):
