@@ -24,6 +24,7 @@ class LedgerTable(BaseTable):
     next_steps = tables.Column(verbose_name=_("Next steps"), default="")
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}
         model = Task
         fields = ["number", "title", "lead_leader", "departments", "deadline", "completion_pct", "light", "progress", "problems", "next_steps"]
         sequence = fields

@@ -9,6 +9,16 @@ from metrics.choices import Light
 
 
 class BaseTable(tables.Table):
+    """Every cell carries its column's name (data-label), so a table with the class "stacked" can show
+    each row as a card on a phone."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for bound in self.columns:
+            td = dict(bound.column.attrs.get("td", {}))
+            td["data-label"] = str(bound.header)
+            bound.column.attrs = {**bound.column.attrs, "td": td}
+
     class Meta:
         attrs = {"class": "data-table"}
         template_name = "includes/table.html"

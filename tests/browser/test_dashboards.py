@@ -1,0 +1,111 @@
+"""A leader reads the dashboards in Chromium; a staff member's save shows on the overview (Celery eager)."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+
+from actions.models import Department
+from metrics.services import rollup_plan_weeks
+from planboard.roles import Role
+from tests.factories import load_small_plan, make_user
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHART_HAS_DATA = """(selector) => {
+    const canvas = document.querySelector(selector);
+    const chart = canvas && window.Chart && Chart.getChart(canvas);
+    return !!chart && chart.data.datasets[0].data.length > 0;
+}"""
+
+
+def login(page, base, username, password):
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("#login-submit")
+    page.wait_for_selector(".nav")
+
+
+@pytest.fixture
+def demo(settings):
+    settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
+    call_command("seed_demo", verbosity=0)
+
+
+class DashboardFlowTests:
+    def test_the_leader_reads_the_overview_an_action_and_exports_the_ledger(self, live_server, demo, page, screenshot):
+        base = live_server.url
+        login(page, base, "leader", "planboard-demo")
+        assert page.locator("article.card").count() == 8
+        page.wait_for_function(CHART_HAS_DATA, arg='canvas[data-sparkline="1"]')
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+        screenshot(page, "overview")
+
+        # The as-of selector shows the dashboard as it stood in an earlier week.
+        before = page.locator('[data-kpi="schedule"]').inner_text()
+        card_before = page.locator('article[data-action="1"] [data-attainment]').inner_text()
+        with page.expect_navigation():
+            page.select_option("#asof-week", "2022-03-07")
+        assert "week=2022-03-07" in page.url
+        assert page.locator('[data-kpi="schedule"]').inner_text() != before
+        assert page.locator('article[data-action="1"] [data-attainment]').inner_text() != card_before
+
+        page.click('article[data-action="1"] h2 a')
+        page.wait_for_selector("#action-chart")
+        assert "week=2022-03-07" in page.url
+        page.wait_for_function(CHART_HAS_DATA, arg="#action-chart")
+        assert page.locator("table.data-table").last.locator("tbody tr").count() == 9  # 轰鸣 has nine tasks
+        screenshot(page, "action")
+
+        with page.expect_download() as download:
+            page.click('[data-export="xlsx"]')
+        assert download.value.suggested_filename == "ledger-2022-action1-2022-03-07.xlsx"
+        with open(download.value.path(), "rb") as handle:
+            sheet = openpyxl.load_workbook(io.BytesIO(handle.read())).active
+        rows = list(sheet.values)
+        assert rows[0][:2] == ("序号", "工作任务") and len(rows) == 10
+
+        page.click(".fallback summary")  # the chart as a table, each indicator linked
+        page.click(".fallback table a >> nth=0")
+        page.wait_for_function(CHART_HAS_DATA, arg='canvas[data-chart="indicator-path"]')
+        screenshot(page, "indicator")
+        page.goto(f"{base}/report/rankings/")
+        screenshot(page, "rankings")
+        page.goto(f"{base}/report/supervision/")
+        screenshot(page, "supervision")
+        assert page.problems == []
+
+
+@pytest.fixture
+def small(settings):
+    settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
+    plan = load_small_plan()
+    make_user("leader", role=Role.LEADER)
+    make_user("staff-a", role=Role.STAFF, departments=[Department.objects.get(code="dept-a")])
+    rollup_plan_weeks(plan=plan, first=datetime.date(2022, 5, 2), last=datetime.date(2022, 5, 20))
+    return plan
+
+
+class SavedFigureTests:
+    def test_a_figure_saved_on_the_sheet_shows_on_the_overview(self, live_server, small, page, screenshot):
+        base = live_server.url
+        login(page, base, "leader", "pw")
+        card = page.locator('article[data-action="1"] [data-attainment]')
+        before = card.inner_text()
+
+        login(page, base, "staff-a", "pw")
+        page.click("nav >> text=填报表")
+        page.wait_for_selector("#sheet-form")
+        page.locator("input.value-input").nth(0).fill("30")
+        page.click("#save")
+        assert "已保存" in page.locator(".messages").inner_text()
+
+        login(page, base, "leader", "pw")
+        after = page.locator('article[data-action="1"] [data-attainment]').inner_text()
+        assert after != before
+        screenshot(page, "overview-after-save")
+        assert page.problems == []
