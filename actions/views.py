@@ -1,7 +1,8 @@
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.html import format_html_join
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig, SingleTableMixin
 from django_tables2.export import ExportMixin
 
 from actions.filtersets import LedgerFilterSet
@@ -35,7 +36,11 @@ def home(request):
         cards = list(action_cards(plan=plan))
         for card in cards:
             card.rollup = rollups.get(card.pk)
-            card.trend = [(week, formatting.pct(value)) for week, value in trends.get(card.pk, [])]
+            # The sparkline's table fallback, built here: a template loop over every week costs more.
+            card.trend_rows = format_html_join(
+                "", '<tr><th scope="row">{}</th><td>{}</td></tr>',
+                ((week.isoformat(), formatting.pct(value)) for week, value in trends.get(card.pk, [])),
+            )
         context.update(asof=asof, rollup=rollup, actions=cards, stale=stale_rollup(plan=plan))
         if rollup:
             context["lights"] = indicator_lights(plan=plan, week=asof.week)
@@ -102,8 +107,11 @@ class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
             rollup=rollup,
             action_rollup=action_rollups(plan=self.plan, week=self.asof.week).get(self.action.pk),
             stale=stale_rollup(plan=self.plan),
-            indicators=ActionIndicatorTable(action_indicator_progress(action=self.action, week=self.asof.week)),
         )
+        # The chart's table fallback, paged on its own (an action of a large plan has hundreds of indicators).
+        indicators = ActionIndicatorTable(action_indicator_progress(action=self.action, week=self.asof.week), prefix="i-")
+        RequestConfig(self.request, paginate={"per_page": 25}).configure(indicators)
+        context["indicators"] = indicators
         return context
 
 

@@ -5,9 +5,11 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from actions.views import home
+from planboard.views import healthz
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Anyone may switch language, including on the login page.
