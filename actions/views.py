@@ -15,7 +15,7 @@ from metrics.selectors import (
     action_indicator_progress,
     action_rollups,
     action_trends,
-    indicator_lights,
+    plan_and_action_rollups,
     plan_rollup,
     stale_rollup,
     task_ledger,
@@ -30,8 +30,7 @@ def home(request):
     context = {"plan": plan, "today": today()}
     if plan:
         asof = as_of_week(request, plan)
-        rollup = plan_rollup(plan=plan, week=asof.week)
-        rollups = action_rollups(plan=plan, week=asof.week) if rollup else {}
+        rollup, rollups = plan_and_action_rollups(plan=plan, week=asof.week)
         trends = action_trends(plan=plan, until=asof.week) if rollup else {}
         cards = list(action_cards(plan=plan))
         for card in cards:
@@ -43,7 +42,6 @@ def home(request):
             )
         context.update(asof=asof, rollup=rollup, actions=cards, stale=stale_rollup(plan=plan))
         if rollup:
-            context["lights"] = indicator_lights(plan=plan, week=asof.week)
             context["schedule_today"] = year_elapsed_pct(plan.year, rollup.as_of)
             context["days_to_checkpoint"] = (plan.checkpoint - rollup.as_of).days
     return render(request, "actions/home.html", context)

@@ -299,6 +299,19 @@ def action_rollups(*, plan: Plan, week) -> dict[int, Rollup]:
     return {r.action_id: r for r in Rollup.objects.filter(plan=plan, level="action", week=week)}
 
 
+def plan_and_action_rollups(*, plan: Plan, week) -> tuple[Rollup | None, dict[int, Rollup]]:
+    """The plan's row and the actions' rows (by action id) of one as-of week, in one query."""
+    plan_row, actions = None, {}
+    if week is None:
+        return plan_row, actions
+    for row in Rollup.objects.filter(plan=plan, week=week, level__in=["plan", "action"]):
+        if row.level == "plan":
+            plan_row = row
+        else:
+            actions[row.action_id] = row
+    return plan_row, actions
+
+
 def action_trends(*, plan: Plan, until) -> dict[int, list[tuple]]:
     """Per action id: (week, attainment %) of every rolled-up week up to `until`, oldest first; one query."""
     trends: dict[int, list[tuple]] = {}
@@ -310,18 +323,6 @@ def action_trends(*, plan: Plan, until) -> dict[int, list[tuple]]:
     for action_id, week, attainment in rows:
         trends.setdefault(action_id, []).append((week, attainment))
     return trends
-
-
-def indicator_lights(*, plan: Plan, week) -> dict:
-    """How many indicators are at or ahead of schedule (green), behind (yellow, red), or without a light."""
-    counts = dict(
-        IndicatorProgress.objects.filter(plan=plan, week=week)
-        .values_list("light")
-        .annotate(n=models.Count("id"))
-        .order_by()
-    )
-    total = sum(counts.values())
-    return {"total": total, **{light: counts.get(light, 0) for light in ("green", "yellow", "red", "none")}}
 
 
 def task_ledger(*, action, week) -> QuerySet[Task]:

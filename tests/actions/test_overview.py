@@ -56,7 +56,10 @@ class OverviewTests:
         # 20 May is day 140 of 365: 序时进度 38.4 %.
         assert response.context["schedule_today"] == pytest.approx(140 * 100 / 365)
         assert 'data-kpi="schedule">38.4%' in html
+        # The plan's stored roll-up row counts the lights (milestone-kind indicators count in their task's milestones).
+        plan_row = Rollup.objects.get(level="plan", week=datetime.date(2022, 5, 16))
         green = IndicatorProgress.objects.filter(week=datetime.date(2022, 5, 16), light="green").count()
+        assert plan_row.green == green and plan_row.indicator_count == 8
         assert f'data-kpi="on-schedule">{green} / 8' in html
         assert response.context["days_to_checkpoint"] == 41 and "41" in html
         assert html.count('class="card"') == 8
