@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -75,6 +76,13 @@ class DashboardFlowTests:
         screenshot(page, "indicator")
         page.goto(f"{base}/report/rankings/")
         screenshot(page, "rankings")
+        # The overview and the rankings print as a one-page weekly bulletin (周通报) on A4.
+        for path in ["/", "/report/rankings/"]:
+            page.goto(f"{base}{path}")
+            page.emulate_media(media="print")
+            pdf = page.pdf(format="A4", print_background=True)
+            assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, path
+            page.emulate_media(media="screen")
         page.goto(f"{base}/report/supervision/")
         screenshot(page, "supervision")
         assert page.problems == []
