@@ -7,6 +7,7 @@ from metrics.models import (
     Figure,
     IndicatorProgress,
     ProgressNote,
+    Reminder,
     ReopenRequest,
     Rollup,
     Sheet,
@@ -106,3 +107,13 @@ class EvidenceAdmin(ReadOnlyAdmin):
     list_filter = ["department", "content_type"]
     search_fields = ["original_name", "task__title"]
     list_select_related = ["task__action", "department", "uploaded_by"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """催办 records are written by the supervision page only."""
+
+    list_display = ["created", "department", "kind", "subject", "week", "reminded_by"]
+    list_filter = ["kind", "department"]
+    search_fields = ["subject", "department__name"]
+    list_select_related = ["department", "reminded_by"]

@@ -119,3 +119,18 @@ class SupervisionQueryTests:
         small = count_queries(client, URL)
         settings.PLANBOARD_TODAY = two_plans.demo_today
         assert count_queries(client, URL) == small
+
+
+@pytest.mark.django_db
+class ReminderAdminTests:
+    def test_reminders_are_listed_read_only_in_the_admin(self, client, rolled):
+        from django.contrib.auth import get_user_model
+
+        from metrics.services import reminder_record
+
+        reminder_record(user=rolled.supervisor, plan=rolled.plan, department=rolled.dept_a, kind="red", subject="产值",
+                        week=datetime.date(2022, 5, 16))
+        client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
+        response = client.get(reverse("admin:metrics_reminder_changelist"), {"q": "产值"})
+        assert response.status_code == 200 and len(response.context["cl"].result_list) == 1
+        assert client.get(reverse("admin:metrics_reminder_add")).status_code == 403
