@@ -1,12 +1,11 @@
 import django_tables2 as tables
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from actions.models import Task
 from metrics import formatting
 from metrics.models import IndicatorProgress
-from planboard.tables import BaseTable, LightColumn, PctColumn
+from planboard.tables import BaseTable, LightColumn, PctColumn, asof_link
 
 
 class LedgerTable(BaseTable):
@@ -44,7 +43,7 @@ class ActionIndicatorTable(BaseTable):
 
     indicator = tables.Column(
         verbose_name=_("Indicator"), accessor="indicator__name",
-        linkify=lambda record: reverse("metrics:indicator_detail", args=[record.indicator_id]),
+        linkify=asof_link("metrics:indicator_detail", "indicator_id"),
     )
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
     actual = tables.Column(verbose_name=_("Actual"), attrs={"td": {"class": "num"}})

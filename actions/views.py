@@ -107,7 +107,9 @@ class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
             stale=stale_rollup(plan=self.plan),
         )
         # The chart's table fallback, paged on its own (an action of a large plan has hundreds of indicators).
-        indicators = ActionIndicatorTable(action_indicator_progress(action=self.action, week=self.asof.week), prefix="i-")
+        indicators = ActionIndicatorTable(
+            action_indicator_progress(action=self.action, week=self.asof.week), prefix="i-", asof_query=self.asof.query
+        )
         RequestConfig(self.request, paginate={"per_page": 25}).configure(indicators)
         context["indicators"] = indicators
         return context

@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from metrics import formatting
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, Reminder
-from planboard.tables import BaseTable, LightColumn, PctColumn
+from planboard.tables import BaseTable, LightColumn, PctColumn, asof_link
 
 
 class AmountColumn(tables.Column):
@@ -24,7 +24,7 @@ class AmountColumn(tables.Column):
 class DepartmentProgressTable(BaseTable):
     """An indicator's per-department breakdown (DepartmentIndicatorProgress)."""
 
-    department = tables.Column(verbose_name=_("Department"), linkify=lambda record: reverse("metrics:department_detail", args=[record.department_id]))
+    department = tables.Column(verbose_name=_("Department"), linkify=asof_link("metrics:department_detail", "department_id"))
     target = AmountColumn(verbose_name=_("Target (share)"))
     actual = AmountColumn(verbose_name=_("Actual"))
     completion_pct = PctColumn(verbose_name=_("Completion %"))
@@ -72,7 +72,7 @@ class DepartmentIndicatorTable(BaseTable):
     """A department's indicators (its share of each) at the as-of week."""
 
     indicator = tables.Column(verbose_name=_("Indicator"), accessor="indicator__name",
-                              linkify=lambda record: reverse("metrics:indicator_detail", args=[record.indicator_id]))
+                              linkify=asof_link("metrics:indicator_detail", "indicator_id"))
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
     target = AmountColumn(verbose_name=_("Target (share)"))
     actual = AmountColumn(verbose_name=_("Actual"))
@@ -146,7 +146,7 @@ class DepartmentWeekTable(ScoreColumns):
 class ScoreboardTable(ScoreColumns):
     """比武打擂: every department's score and rank of one week, with the score's parts."""
 
-    department = tables.Column(verbose_name=_("Department"), linkify=lambda record: reverse("metrics:department_detail", args=[record.department_id]))
+    department = tables.Column(verbose_name=_("Department"), linkify=asof_link("metrics:department_detail", "department_id"))
 
     class Meta(BaseTable.Meta):
         model = DepartmentScore
@@ -183,7 +183,7 @@ class LaggingTable(SupervisionTable):
     """Indicators with a red or yellow light."""
 
     indicator = tables.Column(verbose_name=_("Indicator"), accessor="indicator__name",
-                              linkify=lambda record: reverse("metrics:indicator_detail", args=[record.indicator_id]))
+                              linkify=asof_link("metrics:indicator_detail", "indicator_id"))
     action = tables.Column(verbose_name=_("Action"), accessor="indicator__task__action__codename")
     lead = tables.Column(verbose_name=_("Lead department"), accessor="indicator__task__lead_department__short_name")
     light = LightColumn()
@@ -215,7 +215,7 @@ class OverdueMilestoneTable(SupervisionTable):
 
 class MissingReportsTable(SupervisionTable):
     department = tables.Column(verbose_name=_("Department"), accessor="department__name",
-                               linkify=lambda record: reverse("metrics:department_detail", args=[record["department_id"]]))
+                               linkify=asof_link("metrics:department_detail", "department_id"))
     due = tables.Column(verbose_name=_("Reports due this period"), attrs={"td": {"class": "num"}})
     entered = tables.Column(verbose_name=_("Reports entered this period"), attrs={"td": {"class": "num"}})
     missing = tables.Column(verbose_name=_("Missing"), attrs={"td": {"class": "num"}})

@@ -421,7 +421,7 @@ def indicator_detail(request, pk):
         "stale": selectors.stale_rollup(plan=plan),
         "progress": progress,
         "explanation": explain(progress, plan) if progress else [],
-        "departments": DepartmentProgressTable(selectors.indicator_departments(indicator=indicator, week=asof.week)),
+        "departments": DepartmentProgressTable(selectors.indicator_departments(indicator=indicator, week=asof.week), asof_query=asof.query),
         "figures": figures,
     }
     return render(request, "metrics/indicator_detail.html", context)
@@ -467,7 +467,7 @@ def department_detail(request, pk):
         "rollup": selectors.plan_rollup(plan=plan, week=asof.week),
         "stale": selectors.stale_rollup(plan=plan),
         "score": scores[-1] if scores and scores[-1].week == asof.week else None,
-        "indicators": DepartmentIndicatorTable(selectors.department_indicators(department=department, week=asof.week)),
+        "indicators": DepartmentIndicatorTable(selectors.department_indicators(department=department, week=asof.week), asof_query=asof.query),
         "tasks": LedgerTable(selectors.department_tasks(plan=plan, department=department, week=asof.week), orderable=False),
         "weeks": DepartmentWeekTable(list(reversed(scores))),
     }
@@ -508,7 +508,7 @@ def rankings(request):
         "shown_week": shown_week,
         "rollup": selectors.plan_rollup(plan=plan, week=asof.week),
         "stale": selectors.stale_rollup(plan=plan),
-        "table": ScoreboardTable(rows),
+        "table": ScoreboardTable(rows, asof_query=asof.query),
     }
     return render(request, "metrics/rankings.html", context)
 
@@ -519,7 +519,7 @@ def supervision(request):
     asof = as_of_week(request, plan)
     rollup = selectors.plan_rollup(plan=plan, week=asof.week)
     can_remind = permissions.can_review(request.user) and asof.week is not None
-    options = {"week": asof.week, "can_remind": can_remind}
+    options = {"week": asof.week, "can_remind": can_remind, "asof_query": asof.query}
     lagging = LaggingTable(selectors.lagging_indicators(plan=plan, week=asof.week), **options)
     overdue = OverdueMilestoneTable(selectors.overdue_milestones(plan=plan, as_of=rollup.as_of if rollup else None), **options)
     RequestConfig(request, paginate={"per_page": 50}).configure(lagging)

@@ -1,6 +1,7 @@
 """The base of every dashboard table: one look, numbers printed through metrics.formatting."""
 
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +13,9 @@ class BaseTable(tables.Table):
     """Every cell carries its column's name (data-label), so a table with the class "stacked" can show
     each row as a card on a phone."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, asof_query: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        self.asof_query = asof_query  # links to other dashboard pages keep the as-of week
         for bound in self.columns:
             td = dict(bound.column.attrs.get("td", {}))
             td["data-label"] = str(bound.header)
@@ -23,6 +25,17 @@ class BaseTable(tables.Table):
         attrs = {"class": "data-table"}
         template_name = "includes/table.html"
         empty_text = _("Nothing to show.")
+
+
+def asof_link(viewname: str, key: str):
+    """A linkify callable: the dashboard page of the record's `key` (an id), at the table's as-of week."""
+
+    def url(record, table):
+        pk = record[key] if isinstance(record, dict) else getattr(record, key)
+        target = reverse(viewname, args=[pk])
+        return f"{target}?{table.asof_query}" if table.asof_query else target
+
+    return url
 
 
 class PctColumn(tables.Column):

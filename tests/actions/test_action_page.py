@@ -130,3 +130,18 @@ class ActionPageQueryTests:
             small = count_queries(client, url)
             settings.PLANBOARD_TODAY = two_plans.demo_today
             assert count_queries(client, url) == small, url
+
+
+@pytest.mark.django_db
+class AsOfLinkTests:
+    def test_links_between_dashboard_pages_keep_the_as_of_week(self, client, rolled):
+        from actions.models import Indicator
+
+        client.force_login(rolled.leader)
+        indicator = Indicator.objects.get(code="output-1")
+        html = client.get(URL, {"week": "2022-05-09"}).content.decode()
+        assert f'href="/report/indicators/{indicator.pk}/?week=2022-05-09"' in html
+        html = client.get(reverse("metrics:indicator_detail", args=[indicator.pk]), {"week": "2022-05-09"}).content.decode()
+        assert f'href="/report/departments/{rolled.dept_a.pk}/?week=2022-05-09"' in html
+        html = client.get(reverse("metrics:rankings"), {"week": "2022-05-09"}).content.decode()
+        assert f'href="/report/departments/{rolled.dept_a.pk}/?week=2022-05-09"' in html
