@@ -13,6 +13,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions.models import Department
@@ -70,7 +71,7 @@ def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: dat
         return Lock(
             "approved",
             _("Locked: the supervision office approved this sheet on %(day)s. Ask to reopen it if a figure is wrong.")
-            % {"day": sheet.reviewed_at.date() if sheet.reviewed_at else "—"},
+            % {"day": timezone.localdate(sheet.reviewed_at) if sheet.reviewed_at else "—"},
         )
     if sheet is not None and sheet.reopened_until and today <= sheet.reopened_until:
         return None

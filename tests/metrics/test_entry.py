@@ -4,6 +4,7 @@ from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.models import Indicator
 from metrics.choices import FigureState, SheetStatus
@@ -38,7 +39,7 @@ class EntrySheetTests:
         figures = Figure.objects.filter(department=cast.dept_a, period_start=WEEK).order_by("indicator__task__action__number")
         assert [f.value for f in figures] == [Decimal("12.5"), Decimal("3")]
         assert all(f.entered_by == cast.staff_a and f.version == 1 and f.state == FigureState.REPORTED for f in figures)
-        assert figures[0].entered_at.date() == TODAY
+        assert timezone.localtime(figures[0].entered_at).date() == TODAY
         assert Rollup.objects.filter(plan=cast.plan, level="plan").exists()
         assert Sheet.objects.get(department=cast.dept_a, period_start=WEEK).status == SheetStatus.DRAFT
 
