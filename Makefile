@@ -45,7 +45,7 @@ messages: install
 	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore "node_modules/*"
 
 bench: install-dev
-	@ls bench/*.py >/dev/null 2>&1 && for f in bench/*.py; do $(BIN)/python $$f; done || echo "no benchmarks yet"
+	@ls bench/[!_]*.py >/dev/null 2>&1 && for f in bench/[!_]*.py; do $(BIN)/python $$f; done || echo "no benchmarks yet"
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles

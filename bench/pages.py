@@ -15,17 +15,17 @@ Requests go only to 127.0.0.1; gunicorn is stopped at the end.
 
 import argparse
 import http.client
-import os
 import socket
 import statistics
 import subprocess
 import sys
 import time
+
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _database import ROOT, close_database, open_database
+
 DB = "planboard_bench_pages"
-SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 YEAR = 2030
 TODAY = f"{YEAR}-12-29"
 
@@ -48,40 +48,15 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{SERVER}/{DB}",
-        "SECRET_KEY": "bench",
+    env = open_database(DB, keep=args.keep, env={
         "DEBUG": "0",
         "PLANBOARD_TODAY": TODAY,
-        "DJANGO_SETTINGS_MODULE": "planboard.settings",
-        "CELERY_BROKER_URL": "",
         "ALLOWED_HOSTS": "127.0.0.1",
         "STATIC_MANIFEST": "0",
         "SECURE_COOKIES": "0",
         "LOG_LEVEL": "WARNING",
-    }
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
+    })
     manage = [sys.executable, str(ROOT / "manage.py")]
-
-    import psycopg2
-
-    admin = psycopg2.connect(f"{SERVER}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
-        exists = cursor.fetchone() is not None
-        if exists and not args.keep:
-            cursor.execute(f"DROP DATABASE {DB}")
-            exists = False
-        if not exists:
-            cursor.execute(f"CREATE DATABASE {DB}")
-
-    subprocess.run([*manage, "migrate", "-v0"], check=True, env=env)
-    import django
-
-    django.setup()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
@@ -168,9 +143,7 @@ def main():
     print(f"overview p95 {overview:.1f} ms: goal ≤ 200 ms {'met' if overview <= 200 else 'NOT met'}; "
           f"{overview / floor:.1f}× the floor (goal ≤ 5×) {'met' if overview <= 5 * floor else 'NOT met'}")
 
-    if not args.keep:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {DB}")
+    close_database(DB, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -14,19 +14,17 @@ synthetic plan with `seed_demo --scale`, and prints:
 """
 
 import argparse
-import os
+import datetime
 import random
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _database import ROOT, close_database, open_database
+
 DB = "planboard_bench_rollup"
-SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 YEAR = 2030
-AS_OF = f"{YEAR}-12-23"
 
 
 def main():
@@ -38,36 +36,14 @@ def main():
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
     args = parser.parse_args()
+    # The as-of week is the last week with figures; "today" is its Sunday.
+    as_of = datetime.date.fromisocalendar(YEAR, args.weeks, 1)
+    today = as_of + datetime.timedelta(days=6)
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{SERVER}/{DB}",
-        "SECRET_KEY": "bench",
-        "PLANBOARD_TODAY": f"{YEAR}-12-29",
-        "DJANGO_SETTINGS_MODULE": "planboard.settings",
-        "CELERY_BROKER_URL": "",
-    }
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
+    env = open_database(DB, keep=args.keep, env={
+        "PLANBOARD_TODAY": today.isoformat(),
+    })
     manage = [sys.executable, str(ROOT / "manage.py")]
-
-    import psycopg2
-
-    admin = psycopg2.connect(f"{SERVER}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB])
-        exists = cursor.fetchone() is not None
-        if exists and not args.keep:
-            cursor.execute(f"DROP DATABASE {DB}")
-            exists = False
-        if not exists:
-            cursor.execute(f"CREATE DATABASE {DB}")
-
-    subprocess.run([*manage, "migrate", "-v0"], check=True, env=env)
-    import django
-
-    django.setup()
     from django.db import connection
 
     from actions.models import Plan
@@ -86,13 +62,10 @@ def main():
         plan = Plan.objects.get(year=YEAR)
     figures = Figure.objects.count()
 
-    import datetime
-
     from metrics.rollup import Week, rollup_week
     from metrics.services import rollup_touched
 
-    day = datetime.date.fromisoformat(AS_OF)
-    week = Week.of(plan, day, datetime.date(YEAR, 12, 29))
+    week = Week.of(plan, as_of, today)
     rollup_week(week)  # warm up: caches, and the stored rows an incremental run starts from
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # what autovacuum does after a bulk load; without it the planner guesses
@@ -107,8 +80,8 @@ def main():
 
     full = timed(lambda: rollup_week(week))  # the hourly case: figures barely changed, rows mostly kept
     # The first run of a new day: every row's as-of day moves, so every row is rewritten.
-    days = iter([datetime.date(YEAR, 12, 27), datetime.date(YEAR, 12, 28)] * 3)
-    full_rewrite = timed(lambda: rollup_week(Week.of(plan, day, next(days))))
+    days = iter([today - datetime.timedelta(days=2), today - datetime.timedelta(days=1)] * 3)
+    full_rewrite = timed(lambda: rollup_week(Week.of(plan, as_of, next(days))))
     rollup_week(week)
 
     floor_sql = (
@@ -146,7 +119,7 @@ def main():
     # A fresh process doing what a worker does for a full run; it reports its own peak memory.
     probe = (
         "import django, resource; django.setup(); from django.core.management import call_command; "
-        f"call_command('rollup', as_of=__import__('datetime').date.fromisoformat('{AS_OF}'), stdout=open('/dev/null', 'w')); "
+        f"call_command('rollup', as_of=__import__('datetime').date.fromisoformat('{as_of}'), stdout=open('/dev/null', 'w')); "
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     worker_rss = int(subprocess.run([sys.executable, "-c", probe], check=True, env=env, cwd=ROOT, capture_output=True, text=True).stdout.split()[-1])
@@ -159,10 +132,7 @@ def main():
           f"p95 {incremental[int(len(incremental) * 0.95) - 1]:.1f} ms ({len(incremental)} edits)")
     print(f"peak memory of a full roll-up run:  {worker_rss / 1024:.0f} MB (max RSS of that process)")
 
-    connection.close()
-    if not args.keep:
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {DB}")
+    close_database(DB, keep=args.keep)
 
 
 if __name__ == "__main__":
