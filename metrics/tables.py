@@ -21,10 +21,9 @@ class AmountColumn(tables.Column):
         return formatting.amount(value)
 
 
-class DepartmentProgressTable(BaseTable):
-    """An indicator's per-department breakdown (DepartmentIndicatorProgress)."""
+class DepartmentProgressColumns(BaseTable):
+    """The columns of a DepartmentIndicatorProgress row that both tables below show."""
 
-    department = tables.Column(verbose_name=_("Department"), linkify=asof_link("metrics:department_detail", "department_id"))
     target = AmountColumn(verbose_name=_("Target (share)"))
     actual = AmountColumn(verbose_name=_("Actual"))
     completion_pct = PctColumn(verbose_name=_("Completion %"))
@@ -33,14 +32,20 @@ class DepartmentProgressTable(BaseTable):
     light = LightColumn()
     reports = tables.Column(verbose_name=_("Reports entered / due (on time)"), empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
 
+    def render_reports(self, record):
+        return f"{record.cells_entered} / {record.cells_due} ({record.cells_on_time})"
+
+
+class DepartmentProgressTable(DepartmentProgressColumns):
+    """An indicator's per-department breakdown (DepartmentIndicatorProgress)."""
+
+    department = tables.Column(verbose_name=_("Department"), linkify=asof_link("metrics:department_detail", "department_id"))
+
     class Meta(BaseTable.Meta):
         model = DepartmentIndicatorProgress
         fields = ["department", "target", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "reports"]
         sequence = fields
         orderable = False
-
-    def render_reports(self, record):
-        return f"{record.cells_entered} / {record.cells_due} ({record.cells_on_time})"
 
 
 class FigureTable(BaseTable):
@@ -68,28 +73,18 @@ class FigureTable(BaseTable):
         return format_html('<a href="{}">{}</a>', reverse("metrics:figure_history", args=[record.pk]), _("History"))
 
 
-class DepartmentIndicatorTable(BaseTable):
+class DepartmentIndicatorTable(DepartmentProgressColumns):
     """A department's indicators (its share of each) at the as-of week."""
 
     indicator = tables.Column(verbose_name=_("Indicator"), accessor="indicator__name",
                               linkify=asof_link("metrics:indicator_detail", "indicator_id"))
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
-    target = AmountColumn(verbose_name=_("Target (share)"))
-    actual = AmountColumn(verbose_name=_("Actual"))
-    completion_pct = PctColumn(verbose_name=_("Completion %"))
-    schedule_pct = PctColumn(verbose_name=_("Schedule %"))
-    gap_pp = PctColumn(verbose_name=_("Gap (points)"))
-    light = LightColumn()
-    reports = tables.Column(verbose_name=_("Reports entered / due (on time)"), empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
 
     class Meta(BaseTable.Meta):
         model = DepartmentIndicatorProgress
         fields = ["indicator", "unit", "target", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "reports"]
         sequence = fields
         orderable = False
-
-    def render_reports(self, record):
-        return f"{record.cells_entered} / {record.cells_due} ({record.cells_on_time})"
 
 
 class RankChangeColumn(tables.Column):
