@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from planboard.periods import Frequency  # noqa: F401 (re-exported: the plan's reporting frequencies)
+
 
 class DepartmentKind(models.TextChoices):
     DEPARTMENT = "department", _("Department")
@@ -26,11 +28,6 @@ class IndicatorKind(models.TextChoices):
 class Direction(models.TextChoices):
     HIGHER = "higher", _("Higher is better")
     LOWER = "lower", _("Lower is better")
-
-
-class Frequency(models.TextChoices):
-    WEEKLY = "weekly", _("Weekly")
-    MONTHLY = "monthly", _("Monthly")
 
 
 class EntryMode(models.TextChoices):

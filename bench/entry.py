@@ -40,10 +40,9 @@ def parse_args():
 
 
 def recreate_database(url: str, *, drop_only: bool = False) -> None:
+    import dj_database_url
     import psycopg2
     from psycopg2 import sql
-
-    import dj_database_url
 
     config = dj_database_url.parse(url)
     name = config["NAME"]
@@ -192,8 +191,8 @@ def main():
         from actions.plan_file import validate_plan
         from actions.services import plan_load
         from metrics.models import Figure
-        from tests.factories import make_user
         from planboard.roles import Role
+        from tests.factories import make_user
 
         settings.ALLOWED_HOSTS = ["testserver"]
         call_command("migrate", verbosity=0)

@@ -20,7 +20,6 @@ import statistics
 import subprocess
 import sys
 import time
-
 from pathlib import Path
 
 from _database import ROOT, close_database, open_database

@@ -62,8 +62,8 @@ def main():
         plan = Plan.objects.get(year=YEAR)
     figures = Figure.objects.count()
 
-    from metrics.rollup import Week, rollup_week
-    from metrics.services import rollup_touched
+    from metrics.rollup.engine import Week, rollup_week
+    from metrics.rollup.services import rollup_touched
 
     week = Week.of(plan, as_of, today)
     rollup_week(week)  # warm up: caches, and the stored rows an incremental run starts from

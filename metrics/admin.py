@@ -72,7 +72,7 @@ class StaleRollupAdmin(ReadOnlyAdmin):
 
 
 # Reporting: sheets, reopen requests, progress notes and evidence change through the reporting pages
-# (metrics.services), which check permissions, versions and locks; the admin only shows them.
+# (metrics.reporting.services), which check permissions, versions and locks; the admin only shows them.
 
 
 @admin.register(Sheet)

@@ -18,7 +18,7 @@ from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
 from actions.models import Department, IndicatorDepartment, Milestone, Plan
 from metrics.choices import FigureState
 from metrics.models import Figure
-from metrics.periods import due_at, period_end, periods_until, reporting_period
+from planboard.periods import due_at, period_end, periods_until, reporting_period
 from planboard.roles import Role
 
 DEMO_PASSWORD = "planboard-demo"

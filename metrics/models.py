@@ -61,7 +61,7 @@ class Figure(TimestampedModel):
 
 
 class Progress(models.Model):
-    """What a roll-up computes for one subject and as-of week; see metrics.rollup for every rule.
+    """What a roll-up computes for one subject and as-of week; see metrics.rollup.engine for every rule.
 
     Rows are keyed by (week, subject) and written by upserts, so a roll-up run twice leaves the same
     rows. `as_of` is the day the figures were judged on: the week's Sunday for past weeks, today for the

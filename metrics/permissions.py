@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from actions.models import Department
 from metrics.choices import SheetStatus
-from metrics.periods import due_at, period_start
 from planboard import roles
+from planboard.periods import due_at, period_start
 
 
 def is_member(user, department: Department) -> bool:

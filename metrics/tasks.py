@@ -1,16 +1,21 @@
-"""Celery tasks: thin interfaces that take ids and ISO dates and call a service.
+"""Celery tasks: thin interfaces that take ids and ISO dates and call a service; and `rollup_request`,
+the one way other code queues a roll-up.
 
 Every task is idempotent (roll-ups are upserts) and retried only on transient database errors.
 """
 
 import datetime
+import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from actions.models import Plan
-from metrics.services import rollup_plan_catch_up, rollup_plan_week, rollup_plan_weeks, rollup_touched
+from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_week, rollup_plan_weeks, rollup_touched, stale_mark
 from planboard.clock import today
+
+logger = logging.getLogger(__name__)
 
 TRANSIENT = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "max_retries": 5}
 
@@ -68,3 +73,26 @@ def close_previous_week() -> dict | None:
     if not plan:
         return None
     return _summary(rollup_plan_week(plan=plan, day=today() - datetime.timedelta(days=7)))
+
+
+def rollup_request(
+    *, plan: Plan, indicator_ids: list[int], period_starts: list[datetime.date], department_ids: list[int] | None = None
+) -> bool:
+    """Queue the incremental roll-up of what a save touched. Call it from transaction.on_commit.
+
+    A save must not fail because the broker is down: then the plan is marked stale instead (pages
+    say so) and the next full roll-up catches up from the earliest period touched. Returns whether
+    the roll-up was queued.
+    """
+    try:
+        rollup_indicators.delay(
+            plan.pk,
+            sorted(set(indicator_ids)),
+            sorted({d.isoformat() for d in period_starts}),
+            sorted(set(department_ids)) if department_ids is not None else None,
+        )
+    except (BrokerError, ConnectionError, OSError) as exc:
+        logger.warning("Roll-up of plan %s not queued, marked stale: %s", plan.pk, exc)
+        stale_mark(plan=plan, earliest=min(period_starts, default=None), reason=str(exc))
+        return False
+    return True

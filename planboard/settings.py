@@ -75,6 +75,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "planboard.context_processors.user_roles",
             ],
+            # The number filters belong to the project package, which is no app: registered here by name.
+            "libraries": {"planboard_format": "planboard.templatetags.planboard_format"},
         },
     },
 ]

@@ -1,12 +1,10 @@
-"""The base of every dashboard table: one look, numbers printed through metrics.formatting."""
+"""The base of every table: one look, numbers printed through planboard.formatting."""
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from metrics import formatting
-from metrics.choices import Light
+from planboard import formatting
 
 
 class BaseTable(tables.Table):
@@ -39,7 +37,7 @@ def asof_link(viewname: str, key: str):
 
 
 class PctColumn(tables.Column):
-    """A percentage or points figure as metrics.formatting.pct prints it."""
+    """A percentage or points figure as planboard.formatting.pct prints it."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
@@ -50,25 +48,3 @@ class PctColumn(tables.Column):
 
     def value(self, value):
         return formatting.pct(value)
-
-
-class LightColumn(tables.Column):
-    """亮灯: a coloured dot and the light's name; the name alone in exports."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("verbose_name", _("Light"))
-        super().__init__(*args, **kwargs)
-
-    def render(self, record, bound_column):
-        value = self._raw(record, bound_column)
-        label = Light(value).label if value in Light.values else value
-        return format_html('<span class="light light-{}"><span class="dot {}"></span>{}</span>', value, value, label)
-
-    def value(self, record, bound_column):
-        value = self._raw(record, bound_column)
-        return str(Light(value).label) if value in Light.values else value
-
-    @staticmethod
-    def _raw(record, bound_column):
-        # Model fields with choices come to render() as their display text; the code is needed here.
-        return bound_column.accessor.resolve(record)

@@ -106,7 +106,7 @@ def two_plans(cast, settings):
     from django.core.management import call_command
 
     from actions.models import Indicator, Plan
-    from metrics.services import rollup_plan_weeks
+    from metrics.rollup.services import rollup_plan_weeks
 
     small = cast.plan
     small.year, small.checkpoint = 2021, datetime.date(2021, 6, 30)

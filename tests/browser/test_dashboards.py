@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from actions.models import Department
-from metrics.services import rollup_plan_weeks
+from metrics.rollup.services import rollup_plan_weeks
 from planboard.roles import Role
 from tests.factories import load_small_plan, make_user
 
@@ -74,16 +74,16 @@ class DashboardFlowTests:
         page.click(".fallback table a >> nth=0")
         page.wait_for_function(CHART_HAS_DATA, arg='canvas[data-chart="indicator-path"]')
         screenshot(page, "indicator")
-        page.goto(f"{base}/report/rankings/")
+        page.goto(f"{base}/dashboards/rankings/")
         screenshot(page, "rankings")
         # The overview and the rankings print as a one-page weekly bulletin (周通报) on A4.
-        for path in ["/", "/report/rankings/"]:
+        for path in ["/", "/dashboards/rankings/"]:
             page.goto(f"{base}{path}")
             page.emulate_media(media="print")
             pdf = page.pdf(format="A4", print_background=True)
             assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, path
             page.emulate_media(media="screen")
-        page.goto(f"{base}/report/supervision/")
+        page.goto(f"{base}/supervision/")
         screenshot(page, "supervision")
         assert page.problems == []
 

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from actions.models import Indicator
-from metrics.forms import EVIDENCE_MAX_BYTES, outlier_bounds, parse_number
 from metrics.models import Evidence, Figure, ProgressNote
+from metrics.reporting.parsers import EVIDENCE_MAX_BYTES, outlier_bounds, parse_number
 from tests.metrics.reporting import TODAY, WEEK, indicators, sheet_post, sheet_url
 
 

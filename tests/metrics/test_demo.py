@@ -10,7 +10,7 @@ from actions.models import Department, Indicator, IndicatorDepartment
 from metrics.choices import FigureState
 from metrics.demo import DEMO_PASSWORD
 from metrics.models import Figure, Rollup
-from metrics.periods import reporting_period
+from planboard.periods import reporting_period
 from planboard.roles import Role
 
 TODAY = datetime.date(2022, 5, 20)

@@ -5,14 +5,14 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from metrics.dashboards.selectors import month_end_weeks
 from metrics.models import DepartmentScore
-from metrics.selectors import month_end_weeks
 from tests.conftest import count_queries
 
 
 @pytest.fixture
 def rolled(cast, settings):
-    from metrics.services import rollup_plan_weeks
+    from metrics.rollup.services import rollup_plan_weeks
 
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
     rollup_plan_weeks(plan=cast.plan, first=datetime.date(2022, 4, 18), last=datetime.date(2022, 5, 20))

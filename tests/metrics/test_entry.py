@@ -169,7 +169,7 @@ class RollupTriggerTests:
         nodes = Indicator.objects.create(task=task, code="nodes", name="节点", unit="个", kind="milestone")
         milestone = task.milestones.get()
         client.force_login(cast.staff_a)
-        with mock.patch("metrics.services.rollup_request") as rollup:
+        with mock.patch("metrics.reporting.services.rollup_request") as rollup:
             with django_capture_on_commit_callbacks(execute=True):
                 client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {}, **{f"ms-{milestone.pk}": "2022-03-30"}))
         assert rollup.call_args.kwargs["indicator_ids"] == [nodes.pk]

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 
 from actions.models import Indicator
-from metrics.explanations import REASONS
+from metrics.dashboards.explanations import REASONS
 from metrics.management.commands.progress_report import report_row
 from metrics.models import Figure, IndicatorProgress
-from metrics.services import rollup_plan_weeks
+from metrics.rollup.services import rollup_plan_weeks
 from tests.conftest import count_queries
 
 

@@ -4,7 +4,7 @@ import zoneinfo
 import pytest
 
 from actions.models import Plan
-from metrics.periods import due_at, period_end, period_start, periods_until, reporting_period
+from planboard.periods import due_at, period_end, period_start, periods_until, reporting_period
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 

@@ -167,7 +167,7 @@ class OtherViewPermissionTests:
     @pytest.mark.parametrize("role", ROLES)
     def test_only_the_supervisor_approves_or_returns(self, client, cast, things, role):
         login(client, cast, role)
-        response = client.post(reverse("metrics:review", args=[things["sheet"].pk]), {"decision": "approve"})
+        response = client.post(reverse("metrics:sheet_review", args=[things["sheet"].pk]), {"decision": "approve"})
         sheet = Sheet.objects.get(pk=things["sheet"].pk)
         assert sheet.status == (SheetStatus.APPROVED if role == "supervisor" else SheetStatus.SUBMITTED)
         assert response.status_code == (302 if role in ("supervisor", "anonymous") else 403)

@@ -33,7 +33,7 @@ class ReviewWorkflowTests:
     def test_it_locks_figures_once_approved_and_says_so(self, client, cast):
         sheet = submit_full_sheet(client, cast)
         client.force_login(cast.supervisor)
-        response = client.post(reverse("metrics:review", args=[sheet.pk]), {"decision": "approve"})
+        response = client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "approve"})
         assert response.status_code == 302
         sheet.refresh_from_db()
         assert sheet.status == SheetStatus.APPROVED and sheet.reviewed_by == cast.supervisor
@@ -49,10 +49,10 @@ class ReviewWorkflowTests:
     def test_it_returns_a_sheet_with_a_comment_that_staff_see_and_then_correct(self, client, cast):
         sheet = submit_full_sheet(client, cast)
         client.force_login(cast.supervisor)
-        client.post(reverse("metrics:review", args=[sheet.pk]), {"decision": "return", "comment": ""})
+        client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "return", "comment": ""})
         sheet.refresh_from_db()
         assert sheet.status == SheetStatus.SUBMITTED  # a return needs a comment
-        client.post(reverse("metrics:review", args=[sheet.pk]), {"decision": "return", "comment": "产值偏低，请核实"})
+        client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "return", "comment": "产值偏低，请核实"})
         sheet.refresh_from_db()
         assert sheet.status == SheetStatus.RETURNED
         client.force_login(cast.staff_a)
@@ -68,7 +68,7 @@ class ReviewWorkflowTests:
     def test_it_refuses_to_review_a_sheet_that_is_not_submitted(self, client, cast):
         sheet = Sheet.objects.create(plan=cast.plan, department=cast.dept_a, frequency="weekly", period_start=WEEK)
         client.force_login(cast.supervisor)
-        response = client.post(reverse("metrics:review", args=[sheet.pk]), {"decision": "approve"}, follow=True)
+        response = client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "approve"}, follow=True)
         assert "只有已报送的填报表才能审核或退回" in response.content.decode()
         sheet.refresh_from_db()
         assert sheet.status == SheetStatus.DRAFT
@@ -160,7 +160,7 @@ class ReturnAfterCloseTests:
         sheet = submit_full_sheet(client, cast)
         settings.PLANBOARD_TODAY = datetime.date(2022, 5, 25)  # the week closed on 23 May
         client.force_login(cast.supervisor)
-        client.post(reverse("metrics:review", args=[sheet.pk]), {"decision": "return", "comment": "请补充说明"})
+        client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "return", "comment": "请补充说明"})
         client.force_login(cast.staff_a)
         html = client.get(sheet_url(cast.dept_a)).content.decode()
         assert "督查办已重新开放本表，可修改至 2022-05-28" in html

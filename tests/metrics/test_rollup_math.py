@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 
 from actions.models import Department, Indicator, IndicatorDepartment, Milestone, Plan, Task
+from actions.schedule import schedule_share
 from metrics.choices import FigureState
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup
-from metrics.rollup import Week, rollup_week, schedule_share
+from metrics.rollup.engine import Week, rollup_week
 
 D = datetime.date
 MAY20 = D(2022, 5, 20)  # a Friday; ISO week of Monday 16 May; day 140 of 365

@@ -13,11 +13,11 @@ from django.forms.models import model_to_dict
 from kombu.exceptions import OperationalError as BrokerError
 
 from actions.models import Department, Indicator
+from metrics.dashboards.selectors import indicator_progress
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
-from metrics.rollup import Week, rollup_week
-from metrics.selectors import indicator_progress
-from metrics.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_request, rollup_touched
-from metrics.tasks import rollup_plan
+from metrics.rollup.engine import Week, rollup_week
+from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_touched
+from metrics.tasks import rollup_plan, rollup_request
 
 TODAY = datetime.date(2022, 5, 20)
 MODELS = [IndicatorProgress, DepartmentIndicatorProgress, Rollup, DepartmentScore]

@@ -9,12 +9,12 @@ from actions.models import Milestone
 from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Reminder
 from tests.conftest import count_queries
 
-URL = "/report/supervision/"
+URL = "/supervision/"
 
 
 @pytest.fixture
 def rolled(cast, settings):
-    from metrics.services import rollup_plan_weeks
+    from metrics.rollup.services import rollup_plan_weeks
 
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
     rollup_plan_weeks(plan=cast.plan, first=datetime.date(2022, 5, 2), last=datetime.date(2022, 5, 20))
@@ -66,10 +66,10 @@ class SupervisionPageTests:
 
     def test_the_supervisor_gets_remind_buttons_others_do_not(self, client, rolled):
         client.force_login(rolled.supervisor)
-        assert 'action="/report/supervision/remind/"' in client.get(URL).content.decode()
+        assert 'action="/supervision/remind/"' in client.get(URL).content.decode()
         for who in [rolled.leader, rolled.staff_a]:
             client.force_login(who)
-            assert 'action="/report/supervision/remind/"' not in client.get(URL).content.decode()
+            assert 'action="/supervision/remind/"' not in client.get(URL).content.decode()
 
     @pytest.mark.parametrize("bad", [{"kind": "nonsense"}, {"week": "someday"}, {"subject": " "}])
     def test_a_bad_reminder_is_refused_with_a_message(self, client, rolled, bad):
@@ -78,10 +78,12 @@ class SupervisionPageTests:
         assert response.status_code == 302
         assert not Reminder.objects.exists()
 
-    def test_a_reminder_to_an_unknown_department_is_404(self, client, rolled):
+    def test_a_reminder_to_an_unknown_department_is_refused_with_a_message(self, client, rolled):
         client.force_login(rolled.supervisor)
-        assert remind(client, rolled, department=99999).status_code == 404
-        assert remind(client, rolled, department="x").status_code == 404
+        for department in [99999, "x"]:
+            response = remind(client, rolled, department=department)
+            assert response.status_code == 302
+            assert "催办未记录" in client.get(response.url).content.decode()
         assert not Reminder.objects.exists()
 
 
@@ -126,7 +128,7 @@ class ReminderAdminTests:
     def test_reminders_are_listed_read_only_in_the_admin(self, client, rolled):
         from django.contrib.auth import get_user_model
 
-        from metrics.services import reminder_record
+        from metrics.supervision.services import reminder_record
 
         reminder_record(user=rolled.supervisor, plan=rolled.plan, department=rolled.dept_a, kind="red", subject="产值",
                         week=datetime.date(2022, 5, 16))

@@ -6,8 +6,7 @@ from celery import current_app
 from kombu.exceptions import OperationalError as BrokerError
 
 from metrics.models import Figure, IndicatorProgress, Rollup, StaleRollup
-from metrics.services import rollup_request
-from metrics.tasks import close_previous_week, rollup_current_plan, rollup_indicators, rollup_plan, rollup_plan_range
+from metrics.tasks import close_previous_week, rollup_current_plan, rollup_indicators, rollup_plan, rollup_plan_range, rollup_request
 
 AS_OF = datetime.date(2022, 5, 20)
 WEEK = datetime.date(2022, 5, 16)
@@ -81,7 +80,7 @@ class RollupRequestTests:
         stale = StaleRollup.objects.get(plan=cast.plan)
         assert stale.reason == "connection refused" and stale.earliest_period == datetime.date(2022, 3, 7)
         client.force_login(cast.leader)
-        assert "以来保存的数据尚未汇总" in client.get("/").content.decode()
+        assert "以来保存的数据尚未汇总" in client.get("/", follow=True).content.decode()
         rollup_current_plan()
         assert not StaleRollup.objects.exists()
         assert Rollup.objects.filter(level="plan").count() == 11  # every week from 7 March to 16 May

@@ -3,11 +3,11 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from metrics import formatting
+from metrics.dashboards.selectors import indicator_progress
 from metrics.management.commands._plan_option import add_plan_options, get_plan
-from metrics.periods import period_start
-from metrics.selectors import indicator_progress
-from metrics.services import rollup_plan_week
+from metrics.rollup.services import rollup_plan_week
+from planboard import formatting
+from planboard.periods import period_start
 
 FIELDS = [
     "indicator_id", "action_number", "task", "indicator", "unit", "kind", "annual_target", "actual",

@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from metrics.management.commands._plan_option import add_plan_options, get_plan
-from metrics.services import rollup_plan_weeks
+from metrics.rollup.services import rollup_plan_weeks
 from planboard.clock import today
 
 

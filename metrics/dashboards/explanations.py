@@ -1,0 +1,70 @@
+"""Plain-language explanations of how a stored progress row was computed, from its own inputs.
+
+The rules are metrics.rollup.engine's and actions.schedule's (see their docstrings); these sentences only put a row's numbers into them.
+"""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from planboard import formatting
+
+REASONS = {
+    "no_target": gettext_lazy("The indicator has no annual target, so completion cannot be computed."),
+    "zero_target": gettext_lazy("The annual target is zero, so completion cannot be computed (no division by zero)."),
+    "no_share": gettext_lazy("The department has no share of the target, so its completion cannot be computed."),
+    "no_figures": gettext_lazy("No figures have been reported yet for the periods counted."),
+    "not_applicable": gettext_lazy("Every reported figure is marked not applicable."),
+    "no_period_closed": gettext_lazy("No reporting period has closed yet (monthly figures count once the month has ended)."),
+    "schedule_not_started": gettext_lazy("The schedule has not started yet (序时进度 is zero), so there is nothing to judge against."),
+    "no_milestone_due": gettext_lazy("No milestone has fallen due yet."),
+}
+
+
+def reason_text(code: str) -> str:
+    return str(REASONS.get(code, code))
+
+
+def explain(progress, plan) -> list[str]:
+    """Sentences saying how completion, schedule, gap and light of `progress` were computed."""
+    ind = progress.indicator
+    f = formatting
+    lines = []
+    share = f.pct(progress.schedule_share * 100 if progress.schedule_share is not None else None)
+    if ind.kind in ("amount", "count"):
+        if ind.direction == "lower":
+            lines.append(_("A cap (lower is better): completion is the share of the allowance used, %(actual)s ÷ %(target)s = %(completion)s%%.")
+                         % {"actual": f.amount(progress.actual), "target": f.amount(progress.target), "completion": f.pct(progress.completion_pct)})
+            lines.append(_("The gap is schedule minus used: %(schedule)s − %(completion)s = %(gap)s points.")
+                         % {"schedule": f.pct(progress.schedule_pct), "completion": f.pct(progress.completion_pct), "gap": f.pct(progress.gap_pp)})
+        else:
+            lines.append(_("Completion is the cumulative actual divided by the annual target: %(actual)s ÷ %(target)s = %(completion)s%%.")
+                         % {"actual": f.amount(progress.actual), "target": f.amount(progress.target), "completion": f.pct(progress.completion_pct)})
+            lines.append(_("The gap is completion minus schedule: %(completion)s − %(schedule)s = %(gap)s points.")
+                         % {"completion": f.pct(progress.completion_pct), "schedule": f.pct(progress.schedule_pct), "gap": f.pct(progress.gap_pp)})
+        if ind.monthly_targets:
+            lines.append(_("The schedule follows the phased monthly targets: %(share)s%% of the year's target is due by %(day)s.")
+                         % {"share": share, "day": progress.as_of.isoformat()})
+        elif ind.frequency == "monthly":
+            lines.append(_("The schedule (序时进度) is months ended ÷ 12 = %(share)s%%, as of %(day)s.") % {"share": share, "day": progress.as_of.isoformat()})
+        else:
+            lines.append(_("The schedule (序时进度) is days elapsed ÷ days in the year = %(share)s%%, as of %(day)s.") % {"share": share, "day": progress.as_of.isoformat()})
+        if progress.cutoff:
+            lines.append(_("Figures are counted up to the period starting %(cutoff)s.") % {"cutoff": progress.cutoff.isoformat()})
+    elif ind.kind in ("growth_rate", "ratio"):
+        lines.append(_("A rate: the actual is the mean of the departments' latest year-to-date rates, %(actual)s%%, against the target rate %(target)s%%.")
+                     % {"actual": f.amount(progress.actual), "target": f.amount(progress.target)})
+        lines.append(_("The gap is %(gap)s percentage points (actual − target, reversed when lower is better); it is never divided by 50%%.")
+                     % {"gap": f.pct(progress.gap_pp)})
+    else:
+        lines.append(_("Milestones: completion is the nodes done on time ÷ the nodes due = %(completion)s%%; the gap is completion − 100 = %(gap)s points.")
+                     % {"completion": f.pct(progress.completion_pct), "gap": f.pct(progress.gap_pp)})
+    if ind.kind == "milestone":
+        lines.append(_("Light: red when a node due is not done; yellow when one was done late or an open one falls due within %(days)s days; green otherwise.")
+                     % {"days": plan.deadline_warning_days})
+    else:
+        threshold = plan.growth_yellow_pp if ind.kind in ("growth_rate", "ratio") else plan.yellow_gap_pp
+        lines.append(_("Light: green when the gap is zero or better, yellow up to %(threshold)s points behind, red beyond.")
+                     % {"threshold": f.amount(threshold)})
+    if progress.reason:
+        lines.append(_("No value: %(reason)s") % {"reason": reason_text(progress.reason)})
+    return lines

@@ -1,0 +1,111 @@
+"""The sheet as an .xlsx template to fill offline, and reading it back into the same inputs as the web sheet."""
+
+import io
+import zipfile
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from metrics.reporting.forms import CellInput
+
+MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
+META_SHEET = "meta"
+YES = {"是", "y", "yes", "1", "x", "✓", "√", "true", "不适用", "n/a"}
+# Columns of the data sheet (1-based): the hidden id and version make the upload unambiguous and conflict-checked.
+COL_ID, COL_ACTION, COL_TASK, COL_NAME, COL_UNIT, COL_MODE, COL_VALUE, COL_NA, COL_NOTE, COL_VERSION = range(1, 11)
+
+
+class WorkbookError(ValueError):
+    """The upload is not a workbook made from this sheet."""
+
+
+def sheet_workbook(*, plan, department, frequency, start, rows) -> bytes:
+    book = Workbook()
+    data = book.active
+    data.title = _("Sheet")
+    headers = [
+        "ID", _("Action"), _("Task"), _("Indicator"), _("Unit"), _("Staff enter"), _("Value"),
+        _("Not applicable (是)"), _("Note"), _("Version"),
+    ]
+    data.append(headers)
+    for cell in data[1]:
+        cell.font = Font(bold=True)
+    fill = PatternFill("solid", fgColor="FFF4CC")
+    for row in rows:
+        indicator = row.indicator
+        mode = _("Cumulative to date") if row.cumulative_entry else (
+            _("Amount of the period") if indicator.is_summed else _("Year-to-date rate (%)")
+        )
+        value = row.input_value
+        data.append([
+            indicator.pk, str(indicator.task.action), indicator.task.title, indicator.name, indicator.unit, mode,
+            float(value) if value else None, "是" if row.not_applicable else None, row.note or None, row.version,
+        ])
+        for column in (COL_VALUE, COL_NA, COL_NOTE):
+            data.cell(row=data.max_row, column=column).fill = fill
+            data.cell(row=data.max_row, column=column).protection = Protection(locked=False)
+    yes_no = DataValidation(type="list", formula1='"是"', allow_blank=True)
+    data.add_data_validation(yes_no)
+    yes_no.add(f"H2:H{max(data.max_row, 2)}")
+    data.column_dimensions["A"].hidden = True
+    data.column_dimensions["J"].hidden = True
+    for letter, width in zip("BCDEFGHI", (14, 30, 30, 8, 14, 14, 12, 30)):
+        data.column_dimensions[letter].width = width
+    data.freeze_panes = "G2"
+    meta = book.create_sheet(META_SHEET)
+    meta.append(["department", department.code])
+    meta.append(["frequency", frequency])
+    meta.append(["period", start.isoformat()])
+    meta.append(["plan", plan.year])
+    meta.sheet_state = "hidden"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def read_workbook(upload, *, department, frequency, start) -> dict[int, CellInput]:
+    """The cells of an uploaded template, checked to be a workbook made for this very sheet."""
+    if upload is None:
+        raise WorkbookError(_("Choose the filled .xlsx file to upload."))
+    if upload.size > MAX_WORKBOOK_BYTES:
+        raise WorkbookError(_("The workbook is too large (at most 5 MB)."))
+    head = upload.read(4)
+    upload.seek(0)
+    if head != b"PK\x03\x04":
+        raise WorkbookError(_("This is not an .xlsx workbook: download the template from this page and fill it in."))
+    try:
+        book = load_workbook(upload, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise WorkbookError(_("This is not an .xlsx workbook: download the template from this page and fill it in.")) from None
+    try:
+        if META_SHEET not in book.sheetnames:
+            raise WorkbookError(_("This workbook was not made from a planboard sheet: download the template from this page."))
+        meta = {str(row[0]): str(row[1]) for row in book[META_SHEET].iter_rows(values_only=True) if row and row[0]}
+        if (meta.get("department"), meta.get("frequency"), meta.get("period")) != (department.code, frequency, start.isoformat()):
+            raise WorkbookError(
+                _("This workbook is for another sheet (%(department)s, %(period)s): open that sheet to upload it.")
+                % {"department": meta.get("department"), "period": meta.get("period")}
+            )
+        cells: dict[int, CellInput] = {}
+        data = book[book.sheetnames[0]]
+        for row in data.iter_rows(min_row=2, values_only=True):
+            if not row or row[COL_ID - 1] in (None, ""):
+                continue
+            try:
+                indicator_id = int(row[COL_ID - 1])
+                version = int(row[COL_VERSION - 1] or 0)
+            except (TypeError, ValueError):
+                raise WorkbookError(_("The hidden columns of the workbook were changed: download a fresh template.")) from None
+            value = row[COL_VALUE - 1]
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            na = str(row[COL_NA - 1] or "").strip().lower() in YES
+            cells[indicator_id] = CellInput(
+                raw="" if value is None else str(value), not_applicable=na, note=str(row[COL_NOTE - 1] or ""), version=version
+            )
+        return cells
+    finally:
+        book.close()
+

@@ -1,0 +1,128 @@
+"""Reading what staff type or upload: numbers, dates and evidence files, with messages in the user's language.
+
+Plain functions rather than Django forms: a sheet has one input per indicator, and the same checks
+serve the web sheet and the Excel upload (both go through `metrics.reporting.services.sheet_save`).
+"""
+
+import datetime
+import statistics
+import unicodedata
+import zipfile
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+# Figure.value is DecimalField(max_digits=16, decimal_places=4).
+MAX_INTEGER_DIGITS = 12
+MAX_DECIMAL_PLACES = 4
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+# Extension → (what it is, how its content starts). Checked on the content, not trusted from the name.
+PDF, PNG, JPEG, OOXML, OLE = "pdf", "png", "jpeg", "ooxml", "ole"
+EVIDENCE_TYPES = {
+    "pdf": (PDF, "application/pdf"),
+    "png": (PNG, "image/png"),
+    "jpg": (JPEG, "image/jpeg"),
+    "jpeg": (JPEG, "image/jpeg"),
+    "docx": (OOXML, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "xlsx": (OOXML, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "pptx": (OOXML, "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "doc": (OLE, "application/msword"),
+    "xls": (OLE, "application/vnd.ms-excel"),
+    "ppt": (OLE, "application/vnd.ms-powerpoint"),
+}
+MAGIC = {
+    PDF: [b"%PDF-"],
+    PNG: [b"\x89PNG\r\n\x1a\n"],
+    JPEG: [b"\xff\xd8\xff"],
+    OOXML: [b"PK\x03\x04"],
+    OLE: [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
+}
+
+
+class InputError(ValueError):
+    """A value that cannot be accepted; the message is shown next to the field."""
+
+
+def parse_number(raw: str) -> Decimal:
+    """A decimal from what someone typed or pasted: thousands separators and spaces are ignored.
+
+    Full-width characters from a Chinese input method (１２．５) are read as their ASCII forms.
+    """
+    text = unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace("，", "").replace(" ", "").replace("\u00a0", "")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InputError(_("Enter a number, such as 12.5.")) from None
+    if not number.is_finite():
+        raise InputError(_("Enter an ordinary number: NaN and infinity are not figures."))
+    if abs(number) >= Decimal(10) ** MAX_INTEGER_DIGITS:
+        raise InputError(_("The number is too large: use at most %(n)s digits before the decimal point.") % {"n": MAX_INTEGER_DIGITS})
+    exponent = number.as_tuple().exponent
+    if -exponent > MAX_DECIMAL_PLACES:
+        # 12.50000 is fine; 12.50001 is not.
+        if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES)):
+            raise InputError(_("Use at most %(n)s digits after the decimal point.") % {"n": MAX_DECIMAL_PLACES})
+        number = number.quantize(Decimal(1).scaleb(-MAX_DECIMAL_PLACES))
+    return number
+
+
+def parse_date(raw: str) -> datetime.date | None:
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(_("Enter a date as YYYY-MM-DD.")) from None
+
+
+def outlier_bounds(history: list[Decimal]) -> tuple[Decimal, Decimal] | None:
+    """The range a new value is expected in, from the department's own past values, or None if too few.
+
+    Median-based, so that one odd week does not widen the range: median ± 5 × max(1.4826 × MAD, a quarter of
+    the median). Values outside it are not refused; they need a confirming note.
+    """
+    if len(history) < 4:
+        return None
+    median = statistics.median(history)
+    mad = statistics.median(abs(v - median) for v in history)
+    scale = max(Decimal("1.4826") * mad, abs(median) / 4)
+    if scale == 0:
+        return None
+    return median - 5 * scale, median + 5 * scale
+
+
+def check_evidence(upload) -> str:
+    """Check an uploaded evidence file by its size and its content; return its content type."""
+    if upload.size > EVIDENCE_MAX_BYTES:
+        raise InputError(
+            _("“%(name)s” is too large: files may be at most %(mb)s MB.") % {"name": upload.name, "mb": EVIDENCE_MAX_BYTES // 2**20}
+        )
+    if upload.size == 0:
+        raise InputError(_("“%(name)s” is empty.") % {"name": upload.name})
+    extension = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+    if extension not in EVIDENCE_TYPES:
+        raise InputError(
+            _("“%(name)s” is not an accepted file type. Upload PDF, PNG, JPEG or Office files (Word, Excel, PowerPoint).")
+            % {"name": upload.name}
+        )
+    family, content_type = EVIDENCE_TYPES[extension]
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    ok = any(head.startswith(magic) for magic in MAGIC[family])
+    if ok and family == OOXML:
+        try:
+            with zipfile.ZipFile(upload) as archive:
+                ok = "[Content_Types].xml" in archive.namelist()
+        except zipfile.BadZipFile:
+            ok = False
+        upload.seek(0)
+    if not ok:
+        raise InputError(
+            _("“%(name)s” does not contain what its name says (.%(ext)s): the file was not accepted.")
+            % {"name": upload.name, "ext": extension}
+        )
+    return content_type

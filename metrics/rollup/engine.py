@@ -1,0 +1,782 @@
+"""The roll-up engine: 双过半 math, lights, pace, roll-ups and department scores, as set-based SQL.
+
+Everything is computed for one plan and one as-of week, and stored in rows keyed by (week, subject),
+written by upserts (INSERT … SELECT … ON CONFLICT DO UPDATE), so that running a roll-up twice, or in two
+workers at once, leaves the same rows. Figures are never looped over in Python: each step is one SQL
+statement over sets. The statements run unchanged on PostgreSQL and SQLite.
+
+The rules (see shared/DOMAIN.md):
+
+* as_of: the day figures are judged on — the week's Sunday for past weeks, today for the week in progress.
+* Which figures count: weekly ones of every ISO week that has started by as_of (`cutoff` is the as-of
+  week's Monday); monthly ones of every month that has ended by as_of.
+* Schedule (序时进度): actions.schedule, the one definition; its shares reach the SQL as parameters.
+* Completion, by kind:
+  - amount / count: cumulative actual ÷ target. Gap = completion − schedule (points). Lower-is-better
+    (a cap such as accidents): completion is the share of the allowance used, gap = schedule − completion.
+  - growth rate / ratio: the latest reported year-to-date rate against the target rate; the gap is
+    actual − target in percentage points (target − actual when lower is better), never divided by 50 %.
+    The indicator-wide rate is the mean of the departments' latest rates.
+  - milestone: nodes done on time ÷ nodes due (the task's milestones); gap = completion − 100.
+* Against schedule (attainment, 100 = exactly on schedule, capped at 150 so one runaway figure cannot
+  hide others): completion ÷ schedule for amounts and counts, (2 − used ÷ schedule) for caps, actual ÷
+  target for rates (target ÷ actual when lower is better), completion for milestones. Tasks, actions and
+  the plan average it weighted by indicator weight; a task's milestones count as one more part of weight 1.
+* Light (亮灯): green when the gap ≥ 0; yellow up to the plan's threshold behind (points; rates have
+  their own); red beyond. Milestones: red when a node due is not done, yellow when one was done late or
+  an open one falls due within the plan's warning days.
+* 双过半 at the checkpoint: amounts and counts at least 50 % of the target (caps: at most 50 % used), rates
+  at or above target, every milestone due by then done. Pending before the checkpoint.
+* Pace (amounts and counts, higher is better): recent pace = the mean amount of the last four periods;
+  the pace needed = what is missing for 50 % (100 %) ÷ periods left to the checkpoint (year end);
+  forecast at the checkpoint = actual + recent pace × periods left (run-rate); alert when the pace
+  needed exceeds the plan's multiple of the recent pace.
+* Where a value cannot be computed it stays empty and `reason` says why (no target, zero target, no
+  share, no figures, all not applicable, no period closed yet, schedule not started, no milestone due).
+"""
+
+import datetime
+import functools
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from actions.choices import SUMMED_KINDS, Frequency
+from actions.models import Indicator, Plan
+from actions.schedule import add_months, judged_on, months_ended, plain_share, schedule_share
+from metrics.models import DepartmentIndicatorProgress, DepartmentScore, IndicatorProgress, Rollup
+from planboard.periods import due_at, period_start, periods_until, reporting_period
+
+T = {
+    "figure": "metrics_figure",
+    "indicator": "actions_indicator",
+    "assignment": "actions_indicatordepartment",
+    "task": "actions_task",
+    "action": "actions_action",
+    "milestone": "actions_milestone",
+    "prog": IndicatorProgress._meta.db_table,
+    "dprog": DepartmentIndicatorProgress._meta.db_table,
+    "rollup": Rollup._meta.db_table,
+    "score": DepartmentScore._meta.db_table,
+}
+SUMMED = "('amount', 'count')"
+RATES = "('growth_rate', 'ratio')"
+CAP = 150.0  # attainment cap, percent
+EPS = 1e-9  # float noise when comparing gaps with zero
+
+
+@dataclass(frozen=True)
+class Week:
+    """One as-of week of a plan: its Monday, and the day its figures are judged on."""
+
+    plan: Plan
+    start: datetime.date
+    as_of: datetime.date
+
+    @classmethod
+    def of(cls, plan: Plan, day: datetime.date, today: datetime.date) -> "Week":
+        start = period_start(day, Frequency.WEEKLY)
+        return cls(plan=plan, start=start, as_of=judged_on(week_start=start, today=today))
+
+    @property
+    def checkpoint_passed(self) -> bool:
+        return self.as_of >= self.plan.checkpoint
+
+    @property
+    def previous(self) -> datetime.date:
+        return self.start - datetime.timedelta(days=7)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 1 (per indicator, not per figure): the schedule inputs.
+
+
+def _frequency_inputs(frequency: str, week: Week) -> dict:
+    """Which periods count and the periods left: the same for every indicator of a frequency."""
+    plan, year = week.plan, week.plan.year
+    checkpoint = plan.checkpoint
+    if frequency == Frequency.WEEKLY:
+        weeks = periods_until(year, Frequency.WEEKLY, datetime.date(year, 12, 31))
+        first_week, last_week = weeks[0], weeks[-1]
+        cutoff = min(week.start, last_week) if week.start >= first_week else None
+        checkpoint_cutoff = period_start(checkpoint, Frequency.WEEKLY)
+        if cutoff:
+            recent_from = max(cutoff - datetime.timedelta(days=21), first_week)
+            recent_periods = (cutoff - recent_from).days // 7 + 1
+            left_half = max((checkpoint_cutoff - cutoff).days // 7, 0)
+            left_year = max((last_week - cutoff).days // 7, 0)
+        else:
+            recent_from, recent_periods = None, 0
+            left_half = (checkpoint_cutoff - first_week).days // 7 + 1
+            left_year = len(weeks)
+    else:
+        months = months_ended(week.as_of, year)
+        cutoff = datetime.date(year, months, 1) if months else None
+        checkpoint_months = months_ended(checkpoint, year)
+        checkpoint_cutoff = datetime.date(year, checkpoint_months, 1) if checkpoint_months else None
+        recent_from = max(add_months(cutoff, -3), datetime.date(year, 1, 1)) if cutoff else None
+        recent_periods = (cutoff.month - recent_from.month + 1) if cutoff else 0
+        left_half = max(checkpoint_months - months, 0)
+        left_year = 12 - months
+    return {
+        "cutoff": cutoff,
+        "checkpoint_cutoff": checkpoint_cutoff,
+        "recent_from": recent_from,
+        "recent_periods": recent_periods,
+        "left_half": left_half,
+        "left_year": left_year,
+        "share": plain_share(frequency=frequency, year=year, day=week.as_of),
+    }
+
+
+def _typed(value, sql_type: str) -> str:
+    """A placeholder, cast on PostgreSQL (VALUES lists need their types said; NULLs have none)."""
+    return f"CAST({value} AS {sql_type})" if connection.vendor == "postgresql" else value
+
+
+class _Values:
+    """Builds a VALUES list with named parameters adapted for the database."""
+
+    def __init__(self, prefix: str):
+        self.prefix, self.rows, self.params = prefix, [], {}
+
+    def add(self, *cells) -> None:
+        ops, row = connection.ops, []
+        for cell in cells:
+            name = f"{self.prefix}{len(self.params)}"
+            value, sql_type = cell
+            if sql_type == "DATE":
+                value = ops.adapt_datefield_value(value)
+            elif sql_type == "TIMESTAMPTZ":
+                value = ops.adapt_datetimefield_value(value)
+            self.params[name] = value
+            row.append(_typed(f"%({name})s", sql_type))
+        self.rows.append(f"({', '.join(row)})")
+
+    @property
+    def sql(self) -> str:
+        return ",\n    ".join(self.rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _year_periods(year: int, weekday: int, due_time: datetime.time, monthly_day: int, tz: str) -> dict:
+    """Every reporting period of a year with its due time, per frequency (pure; cached per cadence)."""
+    cadence = Plan(year=year, report_weekday=weekday, report_due_time=due_time, monthly_report_day=monthly_day)
+    year_end = datetime.date(year, 12, 31)
+    with timezone.override(tz):
+        return {
+            frequency: [(start, due_at(cadence, start, frequency)) for start in periods_until(year, frequency, year_end)]
+            for frequency in (Frequency.WEEKLY, Frequency.MONTHLY)
+        }
+
+
+def _periods_of(week: Week) -> dict:
+    plan = week.plan
+    return _year_periods(
+        plan.year, plan.report_weekday, plan.report_due_time, plan.monthly_report_day, timezone.get_current_timezone_name()
+    )
+
+
+def _frequency_values(week: Week) -> tuple[str, dict]:
+    """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due)."""
+    values = _Values("fq")
+    as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
+    periods = _periods_of(week)
+    for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
+        i = _frequency_inputs(frequency, week)
+        cells_due = sum(1 for _, due in periods[frequency] if due <= as_of_end)
+        values.add(
+            (frequency.value, "VARCHAR(10)"), (i["cutoff"], "DATE"), (i["checkpoint_cutoff"], "DATE"),
+            (i["recent_from"], "DATE"), (i["recent_periods"], "INTEGER"), (i["left_half"], "INTEGER"),
+            (i["left_year"], "INTEGER"), (i["share"], "DOUBLE PRECISION"), (cells_due, "INTEGER"),
+        )
+    return values.sql, values.params
+
+
+def _periods_values(week: Week) -> tuple[str, dict]:
+    """periods(frequency, period_start, due, is_current): every reporting period of the year."""
+    values = _Values("pd")
+    for frequency, periods in _periods_of(week).items():
+        current = reporting_period(week.as_of, frequency)
+        for start, due in periods:
+            values.add((frequency.value, "VARCHAR(10)"), (start, "DATE"), (due, "TIMESTAMPTZ"), (1 if start == current else 0, "INTEGER"))
+    return values.sql, values.params
+
+
+def _phased_values(week: Week, indicator_ids) -> tuple[str, dict]:
+    """phased(indicator_id, share): the schedule share of indicators with phased monthly targets."""
+    values = _Values("ph")
+    values.add((0, "BIGINT"), (0.0, "DOUBLE PRECISION"))  # VALUES cannot be empty
+    phased = Indicator.objects.filter(
+        task__action__plan=week.plan, kind__in=SUMMED_KINDS, monthly_targets__isnull=False, annual_target__gt=0
+    )
+    if indicator_ids is not None:
+        phased = phased.filter(pk__in=indicator_ids)
+    for indicator in phased:
+        values.add((indicator.pk, "BIGINT"), (schedule_share(indicator, week.plan.year, week.as_of), "DOUBLE PRECISION"))
+    return values.sql, values.params
+
+
+def _write_inputs(week: Week, params: dict, only: str) -> None:
+    """Step 1: one IndicatorProgress row per indicator with the schedule inputs (measures come later)."""
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "indicator_id", "departments_expected", "departments_reported",
+        "target", "cutoff", "checkpoint_cutoff", "recent_from", "recent_periods", "periods_left_half",
+        "periods_left_year", "schedule_share", "checkpoint_passed", "figure_count", "na_count", "light",
+        "half_year_status", "pace_alert", "reason",
+    ]
+    inputs = columns[7:16]
+    sql = f"""
+WITH
+freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due) AS (VALUES
+    {params["freq_sql"]}
+),
+phased(indicator_id, share) AS (VALUES
+    {params["phased_sql"]}
+),
+counts AS (
+  SELECT a.indicator_id, COUNT(*) AS n FROM {T["assignment"]} a GROUP BY a.indicator_id
+)
+INSERT INTO {T["prog"]} ({", ".join(columns)})
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, i.id, COALESCE(counts.n, 0), 0,
+  i.annual_target, freq.cutoff, freq.cp_cutoff, freq.recent_from, freq.recent_periods, freq.left_half, freq.left_year,
+  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, 0, 0, 'none', 'none', FALSE, ''
+FROM {T["indicator"]} i
+JOIN {T["task"]} t ON t.id = i.task_id
+JOIN {T["action"]} ac ON ac.id = t.action_id
+JOIN freq ON freq.frequency = i.frequency
+LEFT JOIN phased ON phased.indicator_id = i.id
+LEFT JOIN counts ON counts.indicator_id = i.id
+WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
+{_upsert_clause(["week", "indicator_id"], ["plan_id", "as_of", "computed_at", "departments_expected", *inputs], table=T["prog"])}
+"""
+    _execute(sql, params)
+
+
+def _execute(sql: str, params: dict) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {k: v for k, v in params.items() if not k.endswith("_sql")})
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 2: the measures, one SQL statement per table. `base` supplies the inputs of every row.
+
+MEASURE_COLUMNS = [
+    "target", "target_to_date", "actual", "checkpoint_actual", "recent_total", "figure_count", "na_count",
+    "completion_pct", "schedule_pct", "gap_pp", "attainment_pct", "light", "half_year_status",
+    "recent_pace", "required_pace_half", "required_pace_year", "forecast_checkpoint", "pace_alert", "reason",
+]
+
+
+def _clamp(expr: str) -> str:
+    return f"(CASE WHEN ({expr}) < 0 THEN 0.0 WHEN ({expr}) > {CAP} THEN {CAP} ELSE ({expr}) END)"
+
+
+# From a CTE `base` with: kind, direction, target, actual, cp_actual, recent_total, n, na, share,
+# cp_passed, recent_periods, left_half, left_year, no_cutoff, no_share, ms_due, ms_on_time, ms_overdue,
+# ms_late, ms_due_soon, cp_ms_overdue; to the measure columns.
+MEASURES_SQL = f"""
+calc AS (
+  SELECT base.*,
+    CASE
+      WHEN kind = 'milestone' THEN CASE WHEN ms_due > 0 THEN ms_on_time * 100.0 / ms_due END
+      WHEN target IS NULL OR target = 0 OR actual IS NULL THEN NULL
+      ELSE actual * 100.0 / target
+    END AS completion,
+    share * 100.0 AS schedule
+  FROM base
+),
+gapped AS (
+  SELECT calc.*,
+    CASE
+      WHEN completion IS NULL AND kind NOT IN {RATES} THEN NULL
+      WHEN kind = 'milestone' THEN completion - 100.0
+      WHEN kind IN {SUMMED} AND direction = 'higher' THEN completion - schedule
+      WHEN kind IN {SUMMED} THEN schedule - completion
+      WHEN target IS NULL OR actual IS NULL THEN NULL
+      WHEN direction = 'higher' THEN actual - target
+      ELSE target - actual
+    END AS gap,
+    CASE
+      WHEN kind = 'milestone' THEN completion
+      WHEN kind IN {SUMMED} AND (completion IS NULL OR schedule <= 0) THEN NULL
+      WHEN kind IN {SUMMED} AND direction = 'higher' THEN {_clamp("completion * 100.0 / schedule")}
+      WHEN kind IN {SUMMED} THEN {_clamp("(2.0 - completion / schedule) * 100.0")}
+      WHEN target IS NULL OR actual IS NULL THEN NULL
+      WHEN direction = 'higher' AND target > 0 THEN {_clamp("actual * 100.0 / target")}
+      WHEN direction = 'lower' AND actual > 0 THEN {_clamp("target * 100.0 / actual")}
+      WHEN direction = 'lower' THEN {CAP}
+      ELSE NULL
+    END AS attainment,
+    CASE WHEN recent_periods > 0 THEN COALESCE(recent_total, 0) * 1.0 / recent_periods END AS pace
+  FROM calc
+),
+measured AS (
+  SELECT gapped.*,
+    CASE
+      WHEN kind = 'milestone' AND ms_due + ms_due_soon = 0 THEN 'none'
+      WHEN kind = 'milestone' AND ms_overdue > 0 THEN 'red'
+      WHEN kind = 'milestone' AND (ms_late > 0 OR ms_due_soon > 0) THEN 'yellow'
+      WHEN kind = 'milestone' THEN 'green'
+      WHEN gap IS NULL THEN 'none'
+      WHEN gap >= -{EPS} THEN 'green'
+      WHEN gap >= -(CASE WHEN kind IN {RATES} THEN %(growth_yellow)s ELSE %(yellow)s END) - {EPS} THEN 'yellow'
+      ELSE 'red'
+    END AS light_value,
+    CASE
+      WHEN NOT cp_passed THEN 'pending'
+      WHEN kind = 'milestone' THEN CASE WHEN cp_ms_overdue = 0 THEN 'met' ELSE 'not_met' END
+      WHEN target IS NULL OR cp_actual IS NULL THEN 'none'
+      WHEN kind IN {SUMMED} AND target = 0 THEN 'none'
+      WHEN kind IN {SUMMED} AND direction = 'higher' THEN CASE WHEN cp_actual * 2.0 >= target THEN 'met' ELSE 'not_met' END
+      WHEN kind IN {SUMMED} THEN CASE WHEN cp_actual * 2.0 <= target THEN 'met' ELSE 'not_met' END
+      WHEN direction = 'higher' THEN CASE WHEN cp_actual >= target THEN 'met' ELSE 'not_met' END
+      ELSE CASE WHEN cp_actual <= target THEN 'met' ELSE 'not_met' END
+    END AS half_value,
+    CASE
+      WHEN kind IN {SUMMED} AND direction = 'higher' AND target IS NOT NULL AND NOT cp_passed AND left_half > 0
+      THEN (CASE WHEN target * 0.5 > COALESCE(actual, 0) THEN (target * 0.5 - COALESCE(actual, 0)) * 1.0 / left_half ELSE 0.0 END)
+    END AS need_half,
+    CASE
+      WHEN kind IN {SUMMED} AND direction = 'higher' AND target IS NOT NULL AND left_year > 0
+      THEN (CASE WHEN target > COALESCE(actual, 0) THEN (target - COALESCE(actual, 0)) * 1.0 / left_year ELSE 0.0 END)
+    END AS need_year,
+    CASE
+      WHEN kind NOT IN {SUMMED} OR direction <> 'higher' THEN NULL
+      WHEN cp_passed THEN cp_actual
+      WHEN pace IS NULL THEN NULL
+      ELSE COALESCE(actual, 0) + pace * left_half
+    END AS forecast,
+    CASE
+      WHEN no_cutoff = 1 AND kind <> 'milestone' THEN 'no_period_closed'
+      WHEN kind = 'milestone' AND ms_due = 0 THEN 'no_milestone_due'
+      WHEN kind = 'milestone' THEN ''
+      WHEN target IS NULL AND no_share = 1 THEN 'no_share'
+      WHEN target IS NULL THEN 'no_target'
+      WHEN target = 0 AND kind NOT IN {RATES} THEN 'zero_target'
+      WHEN n = 0 THEN 'no_figures'
+      WHEN n = na THEN 'not_applicable'
+      WHEN actual IS NULL THEN 'no_figures'
+      WHEN kind IN {SUMMED} AND schedule <= 0 THEN 'schedule_not_started'
+      ELSE ''
+    END AS reason_value
+  FROM gapped
+)
+"""
+
+MEASURES_SELECT = f"""
+  target, CASE WHEN kind IN {SUMMED} AND target IS NOT NULL THEN target * share END,
+  actual, cp_actual, recent_total, n, na,
+  completion, schedule, gap, attainment, light_value, half_value,
+  CASE WHEN kind IN {SUMMED} AND direction = 'higher' THEN pace END, need_half, need_year, forecast,
+  CASE
+    WHEN need_half IS NOT NULL AND need_half > 0 THEN need_half > COALESCE(pace, 0) * %(pace_multiple)s
+    WHEN cp_passed AND need_year IS NOT NULL AND need_year > 0 THEN need_year > COALESCE(pace, 0) * %(pace_multiple)s
+    ELSE FALSE
+  END,
+  reason_value
+"""
+
+
+def weighted(value: str, weight: str = "weight") -> str:
+    """A weighted mean over the rows where `value` is known. Summed as exact decimals, so that the result
+    does not depend on the order PostgreSQL happens to add the rows in (the roll-up must be repeatable)."""
+    return (
+        f"SUM(CASE WHEN ({value}) IS NOT NULL THEN CAST({weight} * ({value}) AS NUMERIC) END)"
+        f" / SUM(CASE WHEN ({value}) IS NOT NULL THEN CAST({weight} AS NUMERIC) END)"
+    )
+
+
+def _upsert_clause(keys: list[str], columns: list[str], *, table: str | None = None) -> str:
+    """ON CONFLICT … DO UPDATE of `columns`. With `table`, a row whose values are all unchanged is not
+    rewritten (its computed_at then says when it last changed): most rows of an hourly run are unchanged,
+    and rewriting them is most of a full run's cost."""
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    clause = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    if table:
+        changed = " OR ".join(f"{table}.{c} IS DISTINCT FROM excluded.{c}" for c in columns if c != "computed_at")
+        clause += f" WHERE {changed}"
+    return clause
+
+
+MILESTONES_SQL = """
+ms AS (
+  SELECT m.task_id,
+    SUM(CASE WHEN m.planned_date <= %(as_of)s THEN 1 ELSE 0 END) AS due,
+    SUM(CASE WHEN m.planned_date <= %(as_of)s AND m.done_date IS NOT NULL AND m.done_date <= m.planned_date THEN 1 ELSE 0 END) AS on_time,
+    SUM(CASE WHEN m.planned_date <= %(as_of)s AND (m.done_date IS NULL OR m.done_date > %(as_of)s) THEN 1 ELSE 0 END) AS overdue,
+    SUM(CASE WHEN m.planned_date <= %(as_of)s AND m.done_date > m.planned_date AND m.done_date <= %(as_of)s THEN 1 ELSE 0 END) AS late,
+    SUM(CASE WHEN m.planned_date > %(as_of)s AND m.planned_date <= %(soon)s AND (m.done_date IS NULL OR m.done_date > %(as_of)s) THEN 1 ELSE 0 END) AS due_soon,
+    SUM(CASE WHEN m.planned_date <= %(checkpoint)s AND (m.done_date IS NULL OR m.done_date > %(checkpoint)s) THEN 1 ELSE 0 END) AS cp_overdue
+  FROM {milestone} m
+  JOIN {task} t ON t.id = m.task_id
+  JOIN {action} a ON a.id = t.action_id
+  WHERE a.plan_id = %(plan)s
+  GROUP BY m.task_id
+)
+"""
+
+
+# The inputs every measured row takes from its indicator's schedule row (`prog`) and task milestones (`ms`).
+SCHEDULE_COLUMNS = """    prog.schedule_share AS share, prog.checkpoint_passed AS cp_passed, prog.recent_periods,
+    prog.periods_left_half AS left_half, prog.periods_left_year AS left_year,
+    CASE WHEN prog.cutoff IS NULL THEN 1 ELSE 0 END AS no_cutoff,"""
+MILESTONE_COLUMNS = """    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time, COALESCE(ms.overdue, 0) AS ms_overdue,
+    COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue"""
+
+
+def _department_rows(week: Week, params: dict, only: str) -> None:
+    """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells."""
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "indicator_id", "department_id", *MEASURE_COLUMNS,
+        "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered",
+    ]
+    sql = f"""
+WITH
+freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due) AS (VALUES
+    {params["freq_sql"]}
+),
+periods(frequency, period_start, due, is_current) AS (VALUES
+    {params["periods_sql"]}
+),
+plan_indicators AS (
+  SELECT i.id, i.kind, i.direction, i.frequency, i.task_id
+  FROM {T["indicator"]} i JOIN {T["task"]} t ON t.id = i.task_id JOIN {T["action"]} ac ON ac.id = t.action_id
+  WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
+),
+agg AS (
+  SELECT f.indicator_id, f.department_id,
+    -- A figure's value is null exactly when it is "not applicable" (a check constraint says so).
+    SUM(f.value) AS total,
+    SUM(CASE WHEN f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
+    SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
+    COUNT(*) AS n,
+    COUNT(*) - COUNT(f.value) AS na,
+    MAX(CASE WHEN f.value IS NOT NULL THEN f.period_start END) AS last_reported,
+    MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
+    SUM(CASE WHEN p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
+    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered
+  FROM {T["figure"]} f
+  JOIN plan_indicators i ON i.id = f.indicator_id
+  JOIN freq ON freq.frequency = i.frequency
+  LEFT JOIN periods p ON p.frequency = i.frequency AND p.period_start = f.period_start
+  WHERE f.period_start <= freq.cutoff
+  GROUP BY f.indicator_id, f.department_id
+),
+rates AS (
+  -- The latest reported rate (and the latest by the checkpoint) of growth rates and ratios.
+  SELECT agg.indicator_id, agg.department_id, latest.value AS latest, cp_latest.value AS cp_latest
+  FROM agg
+  JOIN plan_indicators i ON i.id = agg.indicator_id AND i.kind IN {RATES}
+  LEFT JOIN {T["figure"]} latest
+    ON latest.indicator_id = agg.indicator_id AND latest.department_id = agg.department_id AND latest.period_start = agg.last_reported
+  LEFT JOIN {T["figure"]} cp_latest
+    ON cp_latest.indicator_id = agg.indicator_id AND cp_latest.department_id = agg.department_id AND cp_latest.period_start = agg.cp_last
+),
+{MILESTONES_SQL.format(**T)},
+base AS (
+  SELECT a.indicator_id, a.department_id, i.kind, i.direction,
+    CASE
+      WHEN i.kind IN {SUMMED} THEN COALESCE(a.target_share, CASE WHEN prog.departments_expected = 1 THEN prog.target END)
+      WHEN i.kind = 'milestone' THEN ms.due
+      ELSE prog.target
+    END AS target,
+    CASE
+      WHEN i.kind IN {SUMMED} THEN agg.total
+      WHEN i.kind = 'milestone' THEN ms.on_time
+      ELSE rates.latest
+    END AS actual,
+    CASE WHEN i.kind IN {SUMMED} THEN agg.cp_total ELSE rates.cp_latest END AS cp_actual,
+    agg.recent_total, COALESCE(agg.n, 0) AS n, COALESCE(agg.na, 0) AS na,
+{SCHEDULE_COLUMNS}
+    CASE WHEN a.target_share IS NULL AND prog.departments_expected > 1 THEN 1 ELSE 0 END AS no_share,
+{MILESTONE_COLUMNS},
+    CASE WHEN i.kind = 'milestone' THEN 0 ELSE freq.cells_due END AS cells_due,
+    COALESCE(agg.cells_entered, 0) AS cells_entered, COALESCE(agg.cells_on_time, 0) AS cells_on_time,
+    CASE WHEN i.kind = 'milestone' THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered
+  FROM {T["assignment"]} a
+  JOIN plan_indicators i ON i.id = a.indicator_id
+  JOIN freq ON freq.frequency = i.frequency
+  JOIN {T["prog"]} prog ON prog.indicator_id = a.indicator_id AND prog.week = %(week)s
+  LEFT JOIN agg ON agg.indicator_id = a.indicator_id AND agg.department_id = a.department_id
+  LEFT JOIN rates ON rates.indicator_id = a.indicator_id AND rates.department_id = a.department_id
+  LEFT JOIN ms ON ms.task_id = i.task_id
+),
+{MEASURES_SQL}
+INSERT INTO {T["dprog"]} ({", ".join(columns)})
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, department_id, {MEASURES_SELECT},
+  cells_due, cells_entered, cells_on_time, period_due, period_entered
+FROM measured WHERE TRUE
+{_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", *columns[2:4], *columns[6:]], table=T["dprog"])}
+"""
+    _execute(sql, params)
+
+
+def _indicator_rows(week: Week, params: dict, only: str) -> None:
+    """Per indicator: the departments' rows added up (rates: their mean), measured again."""
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "indicator_id", "schedule_share", "checkpoint_passed",
+        "recent_periods", "periods_left_half", "periods_left_year", "departments_expected", "departments_reported",
+        *MEASURE_COLUMNS,
+    ]
+    sql = f"""
+WITH
+prog AS (
+  SELECT p.*, i.kind, i.direction, i.annual_target, i.task_id
+  FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id
+  WHERE p.plan_id = %(plan)s AND p.week = %(week)s {only}
+),
+dep AS (
+  SELECT d.indicator_id,
+    SUM(d.actual) AS total, AVG(d.actual) AS mean, SUM(d.checkpoint_actual) AS cp_total,
+    AVG(d.checkpoint_actual) AS cp_mean, SUM(d.recent_total) AS recent_total,
+    SUM(d.figure_count) AS n, SUM(d.na_count) AS na,
+    SUM(CASE WHEN d.figure_count > 0 THEN 1 ELSE 0 END) AS reported
+  FROM {T["dprog"]} d JOIN prog ON prog.indicator_id = d.indicator_id
+  WHERE d.week = %(week)s
+  GROUP BY d.indicator_id
+),
+{MILESTONES_SQL.format(**T)},
+base AS (
+  SELECT prog.indicator_id, prog.kind, prog.direction, prog.departments_expected,
+    COALESCE(dep.reported, 0) AS reported,
+    CASE WHEN prog.kind = 'milestone' THEN ms.due ELSE prog.annual_target END AS target,
+    CASE
+      WHEN prog.kind IN {SUMMED} THEN dep.total
+      WHEN prog.kind = 'milestone' THEN ms.on_time
+      ELSE dep.mean
+    END AS actual,
+    CASE WHEN prog.kind IN {SUMMED} THEN dep.cp_total ELSE dep.cp_mean END AS cp_actual,
+    dep.recent_total, COALESCE(dep.n, 0) AS n, COALESCE(dep.na, 0) AS na,
+{SCHEDULE_COLUMNS} 0 AS no_share,
+{MILESTONE_COLUMNS}
+  FROM prog
+  LEFT JOIN dep ON dep.indicator_id = prog.indicator_id
+  LEFT JOIN ms ON ms.task_id = prog.task_id
+),
+{MEASURES_SQL}
+INSERT INTO {T["prog"]} ({", ".join(columns)})
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, share, cp_passed, recent_periods, left_half,
+  left_year, departments_expected, reported, {MEASURES_SELECT}
+FROM measured WHERE TRUE
+{_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", *MEASURE_COLUMNS], table=T["prog"])}
+"""
+    _execute(sql, params)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 3: departments — reporting completeness and timeliness, results, score; then ranks.
+
+
+def _department_scores(week: Week, params: dict, only_departments: str) -> None:
+    """Step 3: per department, from its rows of step 2; then the ranks of every department of the week."""
+    plan = week.plan
+    params = {
+        **params,
+        "wi": float(plan.score_weight_indicators),
+        "wm": float(plan.score_weight_milestones),
+        "wt": float(plan.score_weight_timeliness),
+        "penalty": float(plan.score_red_penalty),
+    }
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "department_id", "cells_due", "cells_entered", "cells_on_time",
+        "period_due", "period_entered", "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct",
+        "red", "milestones_due", "milestones_on_time", "milestone_pct", "score",
+    ]
+    sql = f"""
+WITH
+results AS (
+  SELECT d.department_id, COUNT(*) AS indicators,
+    SUM(d.cells_due) AS due, SUM(d.cells_entered) AS entered, SUM(d.cells_on_time) AS on_time,
+    SUM(d.period_due) AS period_due, SUM(d.period_entered) AS period_entered,
+    {weighted("CASE WHEN d.attainment_pct > 100 THEN 100.0 ELSE d.attainment_pct END", weight="i.weight")} AS attainment,
+    SUM(CASE WHEN d.light = 'red' THEN 1 ELSE 0 END) AS red
+  FROM {T["dprog"]} d JOIN {T["indicator"]} i ON i.id = d.indicator_id
+  WHERE d.plan_id = %(plan)s AND d.week = %(week)s {only_departments}
+  GROUP BY d.department_id
+),
+ms AS (
+  SELECT t.lead_department_id AS department_id,
+    SUM(CASE WHEN m.planned_date <= %(as_of)s THEN 1 ELSE 0 END) AS due,
+    SUM(CASE WHEN m.planned_date <= %(as_of)s AND m.done_date IS NOT NULL AND m.done_date <= m.planned_date THEN 1 ELSE 0 END) AS on_time
+  FROM {T["milestone"]} m JOIN {T["task"]} t ON t.id = m.task_id JOIN {T["action"]} ac ON ac.id = t.action_id
+  WHERE ac.plan_id = %(plan)s
+  GROUP BY t.lead_department_id
+),
+parts AS (
+  SELECT r.*,
+    CASE WHEN r.due > 0 THEN r.entered * 100.0 / r.due END AS completeness,
+    CASE WHEN r.due > 0 THEN r.on_time * 100.0 / r.due END AS timeliness,
+    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time,
+    CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END AS ms_pct
+  FROM results r LEFT JOIN ms ON ms.department_id = r.department_id
+),
+scored AS (
+  SELECT parts.*,
+    CASE WHEN attainment IS NULL AND ms_pct IS NULL AND timeliness IS NULL THEN NULL ELSE
+      (COALESCE(%(wi)s * attainment, 0) + COALESCE(%(wm)s * ms_pct, 0) + COALESCE(%(wt)s * timeliness, 0))
+      / NULLIF(CASE WHEN attainment IS NULL THEN 0 ELSE %(wi)s END + CASE WHEN ms_pct IS NULL THEN 0 ELSE %(wm)s END
+         + CASE WHEN timeliness IS NULL THEN 0 ELSE %(wt)s END, 0)
+      * (%(wi)s + %(wm)s + %(wt)s) / 100.0
+      - %(penalty)s * red
+    END AS score
+  FROM parts
+)
+INSERT INTO {T["score"]} ({", ".join(columns)})
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, department_id, due, entered, on_time, period_due, period_entered,
+  completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, score
+FROM scored WHERE TRUE
+{_upsert_clause(["plan_id", "week", "department_id"], columns[2:], table=T["score"])}
+"""
+    _execute(sql, params)
+    # Ranks over every department of the week, and the rank each had the week before.
+    _execute(
+        f"""
+UPDATE {T["score"]} SET rank = ranked.new_rank, previous_rank = ranked.old_rank
+FROM (
+  SELECT s.id,
+    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER (ORDER BY CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score DESC) END AS new_rank,
+    prev.rank AS old_rank
+  FROM {T["score"]} s
+  LEFT JOIN {T["score"]} prev ON prev.plan_id = s.plan_id AND prev.department_id = s.department_id AND prev.week = %(previous)s
+  WHERE s.plan_id = %(plan)s AND s.week = %(week)s
+) AS ranked
+WHERE {T["score"]}.id = ranked.id
+""",
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 4: tasks, actions and the plan.
+
+
+def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
+    """Step 4: tasks, actions and the plan. Incremental runs rewrite only the touched tasks and actions."""
+    touched_tasks = touched_actions = ""
+    if indicator_ids is not None:
+        ids = ", ".join(str(int(i)) for i in indicator_ids) or "0"
+        touched_tasks = f"HAVING task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids}))"
+        touched_actions = (
+            f"HAVING action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
+            f" WHERE i.id IN ({ids}))"
+        )
+    columns = [
+        "plan_id", "week", "as_of", "computed_at", "level", "subject", "task_id", "action_id", "indicator_count",
+        "green", "yellow", "red", "no_light", "attainment_pct", "completion_pct", "schedule_pct", "half_met",
+        "half_not_met", "milestones_due", "milestones_on_time", "milestones_overdue", "figure_count",
+        "departments_expected", "departments_reported",
+    ]
+    group_sql = f"""
+  SELECT {{level_literal}} AS level, {{subject}} AS subject, {{task_id}} AS task_id, {{action_id}} AS action_id,
+    SUM(is_indicator) AS indicator_count,
+    SUM(CASE WHEN light = 'green' THEN is_indicator ELSE 0 END) AS green,
+    SUM(CASE WHEN light = 'yellow' THEN is_indicator ELSE 0 END) AS yellow,
+    SUM(CASE WHEN light = 'red' THEN is_indicator ELSE 0 END) AS red,
+    SUM(CASE WHEN light = 'none' THEN is_indicator ELSE 0 END) AS no_light,
+    {weighted("attainment")} AS attainment,
+    {weighted("completion")} AS completion,
+    {weighted("schedule")} AS schedule,
+    SUM(CASE WHEN half = 'met' THEN is_indicator ELSE 0 END) AS half_met,
+    SUM(CASE WHEN half = 'not_met' THEN is_indicator ELSE 0 END) AS half_not_met,
+    SUM(ms_due) AS ms_due, SUM(ms_on_time) AS ms_on_time, SUM(ms_overdue) AS ms_overdue, SUM(figures) AS figures
+  FROM parts {{group_by}}
+"""
+    sql = f"""
+WITH
+{MILESTONES_SQL.format(**T)},
+parts AS (
+  -- Each indicator is a part with its weight; a task's milestones are one more part of weight 1.
+  SELECT t.id AS task_id, t.action_id, 1 AS is_indicator, i.weight, p.attainment_pct AS attainment,
+    p.completion_pct AS completion, p.schedule_pct AS schedule, p.light, p.half_year_status AS half,
+    0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
+  FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
+  WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> 'milestone'
+  UNION ALL
+  SELECT t.id, t.action_id, 0, 1,
+    CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END, CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END,
+    NULL, 'milestones', 'milestones', ms.due, ms.on_time, ms.overdue, 0
+  FROM ms JOIN {T["task"]} t ON t.id = ms.task_id
+),
+grouped AS (
+{group_sql.format(level_literal="'task'", subject="'task:' || CAST(task_id AS VARCHAR(20))", task_id="task_id", action_id="NULL", group_by="GROUP BY task_id " + touched_tasks)}
+UNION ALL
+{group_sql.format(level_literal="'action'", subject="'action:' || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", group_by="GROUP BY action_id " + touched_actions)}
+UNION ALL
+{group_sql.format(level_literal="'plan'", subject="'plan:' || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", group_by="")}
+),
+reporting AS (
+  SELECT COUNT(*) AS expected, SUM(CASE WHEN period_entered >= period_due THEN 1 ELSE 0 END) AS reported
+  FROM {T["score"]} WHERE plan_id = %(plan)s AND week = %(week)s AND period_due > 0
+)
+INSERT INTO {T["rollup"]} ({", ".join(columns)})
+SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, level, subject, task_id, action_id, COALESCE(indicator_count, 0),
+  COALESCE(green, 0), COALESCE(yellow, 0), COALESCE(red, 0), COALESCE(no_light, 0), attainment, completion, schedule,
+  COALESCE(half_met, 0), COALESCE(half_not_met, 0), COALESCE(ms_due, 0), COALESCE(ms_on_time, 0),
+  COALESCE(ms_overdue, 0), COALESCE(figures, 0),
+  CASE WHEN level = 'plan' THEN COALESCE(reporting.expected, 0) ELSE 0 END,
+  CASE WHEN level = 'plan' THEN COALESCE(reporting.reported, 0) ELSE 0 END
+FROM grouped CROSS JOIN reporting WHERE TRUE
+{_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
+"""
+    _execute(sql, params)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Entry points.
+
+
+def _params(week: Week, now: datetime.datetime, indicator_ids) -> dict:
+    ops = connection.ops
+    plan = week.plan
+    as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
+    params = {
+        "plan": plan.pk,
+        "week": ops.adapt_datefield_value(week.start),
+        "previous": ops.adapt_datefield_value(week.previous),
+        "as_of": ops.adapt_datefield_value(week.as_of),
+        "as_of_end": ops.adapt_datetimefield_value(as_of_end),
+        "soon": ops.adapt_datefield_value(week.as_of + datetime.timedelta(days=plan.deadline_warning_days)),
+        "checkpoint": ops.adapt_datefield_value(plan.checkpoint),
+        "checkpoint_passed": week.checkpoint_passed,
+        "now": ops.adapt_datetimefield_value(now),
+        "yellow": float(plan.yellow_gap_pp),
+        "growth_yellow": float(plan.growth_yellow_pp),
+        "pace_multiple": float(plan.pace_alert_multiple),
+    }
+    for name, (sql, values) in {
+        "freq_sql": _frequency_values(week),
+        "periods_sql": _periods_values(week),
+        "phased_sql": _phased_values(week, indicator_ids),
+    }.items():
+        params[name] = sql
+        params.update(values)
+    return params
+
+
+def _id_filter(column: str, ids) -> str:
+    if ids is None:
+        return ""
+    ids = [int(i) for i in ids] or [0]
+    return f"AND {column} IN ({', '.join(str(i) for i in ids)})"
+
+
+@transaction.atomic
+def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
+    """Compute and store one week of a plan: every indicator, or only those given (incremental)."""
+    if connection.vendor == "postgresql":
+        # Two workers rolling up the same plan and week take turns instead of deadlocking on the upserts.
+        _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": week.plan.pk, "week": week.start.toordinal()})
+        # The aggregation over a year of figures keeps one group per (indicator, department); with the
+        # default 4 MB PostgreSQL spills it to disk. This transaction only may use more.
+        _execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM})
+    params = _params(week, timezone.now(), indicator_ids)
+    only = _id_filter("p.indicator_id", indicator_ids)
+    _write_inputs(week, params, only)
+    _department_rows(week, params, only)
+    _indicator_rows(week, params, only)
+    _department_scores(week, params, _id_filter("d.department_id", department_ids))
+    _rollups(week, params, indicator_ids)

@@ -1,0 +1,26 @@
+"""Writes of the supervision office: 催办 (reminders)."""
+
+import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from actions.models import Department, Plan
+from metrics import permissions
+from metrics.choices import ReminderKind
+from metrics.models import Reminder
+
+
+@transaction.atomic
+def reminder_record(
+    *, user, plan: Plan, department: Department, kind: str, subject: str, week: datetime.date, note: str = ""
+) -> Reminder:
+    """Record a 催办: who reminded which department of what, about which as-of week (now)."""
+    permissions.require(permissions.can_review(user))
+    if kind == ReminderKind.MISSING_REPORT:
+        # The missing-reports button posts how many are missing; the record says it in words.
+        subject = _("%(n)s reports missing for the week of %(week)s") % {"n": subject, "week": week.isoformat()}
+    reminder = Reminder(plan=plan, department=department, kind=kind, subject=subject[:300], week=week, note=note, reminded_by=user)
+    reminder.full_clean()
+    reminder.save()
+    return reminder

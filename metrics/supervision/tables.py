@@ -1,0 +1,101 @@
+"""Tables of the supervision page: lagging indicators, overdue milestones, missing reports, each with 催办."""
+
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from metrics.dashboards.tables import LightColumn
+from metrics.models import Reminder
+from planboard.tables import BaseTable, PctColumn, asof_link
+
+REMIND_FORM = """<form method="post" action="{% url 'metrics:remind' %}" class="remind-form">{% csrf_token %}
+<input type="hidden" name="department" value="{{ DEPARTMENT }}"><input type="hidden" name="kind" value="KIND">
+<input type="hidden" name="subject" value="{{ SUBJECT }}"><input type="hidden" name="week" value="{{ week|date:'Y-m-d' }}">
+<button type="submit" class="button-small">{{ remind_label }}</button></form>"""
+
+
+def remind_column(*, department: str, kind: str, subject: str):
+    """A 催办 button per row (POST to metrics:remind); the view shows it to supervisors only."""
+    code = REMIND_FORM.replace("DEPARTMENT", department).replace("KIND", kind).replace("SUBJECT", subject)
+    return tables.TemplateColumn(
+        template_code=code, verbose_name=_("Remind (催办)"), orderable=False, extra_context={"remind_label": _("Remind")}
+    )
+
+
+class SupervisionTable(BaseTable):
+    """Supervision lists carry the as-of week for their 催办 buttons, which only supervisors get."""
+
+    def __init__(self, *args, week=None, can_remind=False, **kwargs):
+        if not can_remind:
+            kwargs["exclude"] = ("remind",)
+        super().__init__(*args, **kwargs)
+        self.week = week
+        if can_remind:
+            # Each table has its own copy of its columns: the buttons post this table's as-of week.
+            self.columns["remind"].column.extra_context["week"] = week
+
+
+class LaggingTable(SupervisionTable):
+    """Indicators with a red or yellow light."""
+
+    indicator = tables.Column(verbose_name=_("Indicator"), accessor="indicator__name",
+                              linkify=asof_link("metrics:indicator_detail", "indicator_id"))
+    action = tables.Column(verbose_name=_("Action"), accessor="indicator__task__action__codename")
+    lead = tables.Column(verbose_name=_("Lead department"), accessor="indicator__task__lead_department__short_name")
+    light = LightColumn()
+    completion_pct = PctColumn(verbose_name=_("Completion %"))
+    schedule_pct = PctColumn(verbose_name=_("Schedule %"))
+    gap_pp = PctColumn(verbose_name=_("Gap (points)"))
+    remind = remind_column(department="record.indicator.task.lead_department_id", kind="{{ record.light }}", subject="record.indicator.name")
+
+    class Meta(BaseTable.Meta):
+        fields = ["indicator", "action", "lead", "light", "completion_pct", "schedule_pct", "gap_pp", "remind"]
+        sequence = fields
+        orderable = False
+        per_page = 50
+
+
+class OverdueMilestoneTable(SupervisionTable):
+    task = tables.Column(verbose_name=pgettext_lazy("ledger column", "Task"), accessor="task__title")
+    title = tables.Column(verbose_name=_("Milestone"))
+    planned_date = tables.DateColumn(verbose_name=_("Planned date"), format="Y-m-d")
+    lead = tables.Column(verbose_name=_("Lead department"), accessor="task__lead_department__short_name")
+    remind = remind_column(department="record.task.lead_department_id", kind="overdue_milestone", subject="record.task.title")
+
+    class Meta(BaseTable.Meta):
+        fields = ["task", "title", "planned_date", "lead", "remind"]
+        sequence = fields
+        orderable = False
+        per_page = 50
+
+
+class MissingReportsTable(SupervisionTable):
+    department = tables.Column(verbose_name=_("Department"), accessor="department__name",
+                               linkify=asof_link("metrics:department_detail", "department_id"))
+    due = tables.Column(verbose_name=_("Reports due this period"), attrs={"td": {"class": "num"}})
+    entered = tables.Column(verbose_name=_("Reports entered this period"), attrs={"td": {"class": "num"}})
+    missing = tables.Column(verbose_name=_("Missing"), attrs={"td": {"class": "num"}})
+    remind = remind_column(department="record.department_id", kind="missing_report", subject="record.missing")
+
+    class Meta(BaseTable.Meta):
+        fields = ["department", "due", "entered", "missing", "remind"]
+        sequence = fields
+        orderable = False
+
+
+class ReminderTable(BaseTable):
+    created = tables.DateTimeColumn(verbose_name=_("When"), format="Y-m-d H:i")
+    department = tables.Column(verbose_name=_("Department"))
+    kind = tables.Column(verbose_name=_("About"))
+    subject = tables.Column(verbose_name=_("Subject"))
+    week = tables.DateColumn(verbose_name=_("As-of week"), format="Y-m-d")
+    reminded_by = tables.Column(verbose_name=_("Reminded by"))
+
+    class Meta(BaseTable.Meta):
+        model = Reminder
+        fields = ["created", "department", "kind", "subject", "week", "reminded_by"]
+        sequence = fields
+        orderable = False
+
+    def render_reminded_by(self, value):
+        return value.get_full_name() or value.username
