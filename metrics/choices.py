@@ -19,6 +19,20 @@ class Light(models.TextChoices):
     NONE = "none", _("No light")
 
 
+class Reason(models.TextChoices):
+    """Why a computed value is empty (metrics.dashboards.explanations says each in words)."""
+
+    NONE = "", _("Has a value")
+    NO_TARGET = "no_target", _("No target")
+    ZERO_TARGET = "zero_target", _("Zero target")
+    NO_SHARE = "no_share", _("No share of the target")
+    NO_FIGURES = "no_figures", _("No figures")
+    NOT_APPLICABLE = "not_applicable", _("All not applicable")
+    NO_PERIOD_CLOSED = "no_period_closed", _("No period closed yet")
+    SCHEDULE_NOT_STARTED = "schedule_not_started", _("Schedule not started")
+    NO_MILESTONE_DUE = "no_milestone_due", _("No milestone due")
+
+
 class HalfYearStatus(models.TextChoices):
     """双过半 at the plan's checkpoint."""
 

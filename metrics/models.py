@@ -9,7 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
-from metrics.choices import FigureState, HalfYearStatus, Light, ReminderKind, ReopenStatus, RollupLevel, SheetStatus
+from metrics.choices import FigureState, HalfYearStatus, Light, Reason, ReminderKind, ReopenStatus, RollupLevel, SheetStatus
 
 
 class Figure(TimestampedModel):
@@ -98,7 +98,7 @@ class MeasureColumns(models.Model):
     required_pace_year = models.FloatField(_("pace needed for 100% by year end"), null=True)
     forecast_checkpoint = models.FloatField(_("forecast at the checkpoint"), null=True)
     pace_alert = models.BooleanField(_("pace alert"), default=False)
-    reason = models.CharField(_("why there is no value"), max_length=40, blank=True)
+    reason = models.CharField(_("why there is no value"), max_length=40, blank=True, choices=Reason.choices)
 
     class Meta:
         abstract = True
@@ -171,6 +171,8 @@ class Rollup(Progress):
     yellow = models.PositiveIntegerField(_("yellow"), default=0)
     red = models.PositiveIntegerField(_("red"), default=0)
     no_light = models.PositiveIntegerField(_("no light"), default=0)
+    # The aggregate's own light, by the one rule of metrics.rollup.engine.aggregate_light_sql.
+    light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.NONE)
     attainment_pct = models.FloatField(_("against schedule % (weighted)"), null=True)
     completion_pct = models.FloatField(_("completion % (weighted)"), null=True)
     schedule_pct = models.FloatField(_("schedule % (weighted)"), null=True)

@@ -10,7 +10,10 @@ DASH = "—"
 
 def pct(value: float | None) -> str:
     """A percentage or percentage-point figure with one decimal, or a dash."""
-    return DASH if value is None else f"{value:.1f}"
+    if value is None:
+        return DASH
+    text = f"{value:.1f}"
+    return "0.0" if text == "-0.0" else text  # a value that rounds to zero has no sign
 
 
 def amount(value) -> str:

@@ -4,9 +4,10 @@ import datetime
 
 from django.db import models
 from django.db.models import QuerySet
+from django.db.models.functions import Coalesce
 
 from actions.models import Plan, Task
-from metrics.choices import RollupLevel
+from metrics.choices import Light, RollupLevel
 from metrics.models import (
     DepartmentIndicatorProgress,
     DepartmentScore,
@@ -93,10 +94,8 @@ def department_tasks(*, plan, department, week) -> QuerySet[Task]:
 def ledger_rows(tasks: QuerySet[Task], *, week) -> QuerySet[Task]:
     """An action's ledger (台账): its tasks with the task row of the roll-up and the latest progress note.
 
-    The task's light is derived from its stored roll-up row of the as-of week: red when any indicator is
-    red or any milestone due is not done; else yellow when any indicator is yellow or a milestone was done
-    late; else green when any indicator is green or every milestone due was done on time; else none. The
-    progress columns are the latest note of the task's lead department up to the as-of week. One query.
+    The task's light is its stored roll-up row's (metrics.rollup.engine.aggregate_light_sql, the rule the
+    action cards and the plan use too); before any roll-up it is none. The progress columns are the latest note of the task's lead department up to the as-of week. One query.
     """
     rollup = Rollup.objects.filter(task_id=models.OuterRef("pk"), level=RollupLevel.TASK, week=week)
     note = ProgressNote.objects.filter(
@@ -120,18 +119,10 @@ def ledger_rows(tasks: QuerySet[Task], *, week) -> QuerySet[Task]:
             ms_due=col("milestones_due"),
             ms_on_time=col("milestones_on_time"),
             ms_overdue=col("milestones_overdue"),
+            light=Coalesce(col("light"), models.Value(Light.NONE)),
             progress=col("progress", note),
             problems=col("problems", note),
             next_steps=col("next_steps", note),
-        )
-        .annotate(
-            light=models.Case(
-                models.When(models.Q(red__gt=0) | models.Q(ms_overdue__gt=0), then=models.Value("red")),
-                models.When(models.Q(yellow__gt=0) | models.Q(ms_due__gt=models.F("ms_on_time") + models.F("ms_overdue")), then=models.Value("yellow")),
-                models.When(models.Q(green__gt=0) | models.Q(ms_due__gt=0), then=models.Value("green")),
-                default=models.Value("none"),
-                output_field=models.CharField(),
-            )
         )
         .order_by("number")
     )

@@ -24,7 +24,8 @@ The rules (see shared/DOMAIN.md):
   the plan average it weighted by indicator weight; a task's milestones count as one more part of weight 1.
 * Light (亮灯): green when the gap ≥ 0; yellow up to the plan's threshold behind (points; rates have
   their own); red beyond. Milestones: red when a node due is not done, yellow when one was done late or
-  an open one falls due within the plan's warning days.
+  an open one falls due within the plan's warning days. A task, an action and the plan get their own
+  light from their weighted attainment by one rule (`aggregate_light_sql`), stored with the roll-up.
 * 双过半 at the checkpoint: amounts and counts at least 50 % of the target (caps: at most 50 % used), rates
   at or above target, every milestone due by then done. Pending before the checkpoint.
 * Pace (amounts and counts, higher is better): recent pace = the mean amount of the last four periods;
@@ -43,9 +44,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from actions.choices import SUMMED_KINDS, Frequency
+from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
 from actions.models import Indicator, Plan
 from actions.schedule import add_months, judged_on, months_ended, plain_share, schedule_share
+from metrics.choices import HalfYearStatus, Light, Reason, RollupLevel
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, IndicatorProgress, Rollup
 from planboard.periods import due_at, period_start, periods_until, reporting_period
 
@@ -61,8 +63,29 @@ T = {
     "rollup": Rollup._meta.db_table,
     "score": DepartmentScore._meta.db_table,
 }
-SUMMED = "('amount', 'count')"
-RATES = "('growth_rate', 'ratio')"
+
+
+def sql_literal(value: str) -> str:
+    """A choice's value as an SQL string literal: the SQL below never spells a choice by hand."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_list(values) -> str:
+    return "(" + ", ".join(sql_literal(v) for v in sorted(values)) + ")"
+
+
+SUMMED = sql_list(SUMMED_KINDS)
+RATES = sql_list([IndicatorKind.GROWTH_RATE, IndicatorKind.RATIO])
+MILESTONE = sql_literal(IndicatorKind.MILESTONE)
+HIGHER, LOWER = sql_literal(Direction.HIGHER), sql_literal(Direction.LOWER)
+GREEN, YELLOW, RED, NONE = (sql_literal(light) for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.NONE))
+MET, NOT_MET, PENDING, HALF_NONE = (
+    sql_literal(status) for status in (HalfYearStatus.MET, HalfYearStatus.NOT_MET, HalfYearStatus.PENDING, HalfYearStatus.NONE)
+)
+NO_REASON = sql_literal(Reason.NONE)
+R = type("Reasons", (), {reason.name: sql_literal(reason) for reason in Reason})
+PLAN_LEVEL = sql_literal(RollupLevel.PLAN)
+MILESTONE_PART = "'milestones'"  # marks a task's milestones among its parts (never stored)
 CAP = 150.0  # attainment cap, percent
 EPS = 1e-9  # float noise when comparing gaps with zero
 
@@ -242,7 +265,7 @@ counts AS (
 INSERT INTO {T["prog"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, i.id, COALESCE(counts.n, 0), 0,
   i.annual_target, freq.cutoff, freq.cp_cutoff, freq.recent_from, freq.recent_periods, freq.left_half, freq.left_year,
-  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, 0, 0, 'none', 'none', FALSE, ''
+  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, 0, 0, {NONE}, {HALF_NONE}, FALSE, {NO_REASON}
 FROM {T["indicator"]} i
 JOIN {T["task"]} t ON t.id = i.task_id
 JOIN {T["action"]} ac ON ac.id = t.action_id
@@ -281,7 +304,7 @@ MEASURES_SQL = f"""
 calc AS (
   SELECT base.*,
     CASE
-      WHEN kind = 'milestone' THEN CASE WHEN ms_due > 0 THEN ms_on_time * 100.0 / ms_due END
+      WHEN kind = {MILESTONE} THEN CASE WHEN ms_due > 0 THEN ms_on_time * 100.0 / ms_due END
       WHEN target IS NULL OR target = 0 OR actual IS NULL THEN NULL
       ELSE actual * 100.0 / target
     END AS completion,
@@ -292,22 +315,22 @@ gapped AS (
   SELECT calc.*,
     CASE
       WHEN completion IS NULL AND kind NOT IN {RATES} THEN NULL
-      WHEN kind = 'milestone' THEN completion - 100.0
-      WHEN kind IN {SUMMED} AND direction = 'higher' THEN completion - schedule
+      WHEN kind = {MILESTONE} THEN completion - 100.0
+      WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN completion - schedule
       WHEN kind IN {SUMMED} THEN schedule - completion
       WHEN target IS NULL OR actual IS NULL THEN NULL
-      WHEN direction = 'higher' THEN actual - target
+      WHEN direction = {HIGHER} THEN actual - target
       ELSE target - actual
     END AS gap,
     CASE
-      WHEN kind = 'milestone' THEN completion
+      WHEN kind = {MILESTONE} THEN completion
       WHEN kind IN {SUMMED} AND (completion IS NULL OR schedule <= 0) THEN NULL
-      WHEN kind IN {SUMMED} AND direction = 'higher' THEN {_clamp("completion * 100.0 / schedule")}
+      WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN {_clamp("completion * 100.0 / schedule")}
       WHEN kind IN {SUMMED} THEN {_clamp("(2.0 - completion / schedule) * 100.0")}
       WHEN target IS NULL OR actual IS NULL THEN NULL
-      WHEN direction = 'higher' AND target > 0 THEN {_clamp("actual * 100.0 / target")}
-      WHEN direction = 'lower' AND actual > 0 THEN {_clamp("target * 100.0 / actual")}
-      WHEN direction = 'lower' THEN {CAP}
+      WHEN direction = {HIGHER} AND target > 0 THEN {_clamp("actual * 100.0 / target")}
+      WHEN direction = {LOWER} AND actual > 0 THEN {_clamp("target * 100.0 / actual")}
+      WHEN direction = {LOWER} THEN {CAP}
       ELSE NULL
     END AS attainment,
     CASE WHEN recent_periods > 0 THEN COALESCE(recent_total, 0) * 1.0 / recent_periods END AS pace
@@ -316,51 +339,51 @@ gapped AS (
 measured AS (
   SELECT gapped.*,
     CASE
-      WHEN kind = 'milestone' AND ms_due + ms_due_soon = 0 THEN 'none'
-      WHEN kind = 'milestone' AND ms_overdue > 0 THEN 'red'
-      WHEN kind = 'milestone' AND (ms_late > 0 OR ms_due_soon > 0) THEN 'yellow'
-      WHEN kind = 'milestone' THEN 'green'
-      WHEN gap IS NULL THEN 'none'
-      WHEN gap >= -{EPS} THEN 'green'
-      WHEN gap >= -(CASE WHEN kind IN {RATES} THEN %(growth_yellow)s ELSE %(yellow)s END) - {EPS} THEN 'yellow'
-      ELSE 'red'
+      WHEN kind = {MILESTONE} AND ms_due + ms_due_soon = 0 THEN {NONE}
+      WHEN kind = {MILESTONE} AND ms_overdue > 0 THEN {RED}
+      WHEN kind = {MILESTONE} AND (ms_late > 0 OR ms_due_soon > 0) THEN {YELLOW}
+      WHEN kind = {MILESTONE} THEN {GREEN}
+      WHEN gap IS NULL THEN {NONE}
+      WHEN gap >= -{EPS} THEN {GREEN}
+      WHEN gap >= -(CASE WHEN kind IN {RATES} THEN %(growth_yellow)s ELSE %(yellow)s END) - {EPS} THEN {YELLOW}
+      ELSE {RED}
     END AS light_value,
     CASE
-      WHEN NOT cp_passed THEN 'pending'
-      WHEN kind = 'milestone' THEN CASE WHEN cp_ms_overdue = 0 THEN 'met' ELSE 'not_met' END
-      WHEN target IS NULL OR cp_actual IS NULL THEN 'none'
-      WHEN kind IN {SUMMED} AND target = 0 THEN 'none'
-      WHEN kind IN {SUMMED} AND direction = 'higher' THEN CASE WHEN cp_actual * 2.0 >= target THEN 'met' ELSE 'not_met' END
-      WHEN kind IN {SUMMED} THEN CASE WHEN cp_actual * 2.0 <= target THEN 'met' ELSE 'not_met' END
-      WHEN direction = 'higher' THEN CASE WHEN cp_actual >= target THEN 'met' ELSE 'not_met' END
-      ELSE CASE WHEN cp_actual <= target THEN 'met' ELSE 'not_met' END
+      WHEN NOT cp_passed THEN {PENDING}
+      WHEN kind = {MILESTONE} THEN CASE WHEN cp_ms_overdue = 0 THEN {MET} ELSE {NOT_MET} END
+      WHEN target IS NULL OR cp_actual IS NULL THEN {HALF_NONE}
+      WHEN kind IN {SUMMED} AND target = 0 THEN {HALF_NONE}
+      WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN CASE WHEN cp_actual * 2.0 >= target THEN {MET} ELSE {NOT_MET} END
+      WHEN kind IN {SUMMED} THEN CASE WHEN cp_actual * 2.0 <= target THEN {MET} ELSE {NOT_MET} END
+      WHEN direction = {HIGHER} THEN CASE WHEN cp_actual >= target THEN {MET} ELSE {NOT_MET} END
+      ELSE CASE WHEN cp_actual <= target THEN {MET} ELSE {NOT_MET} END
     END AS half_value,
     CASE
-      WHEN kind IN {SUMMED} AND direction = 'higher' AND target IS NOT NULL AND NOT cp_passed AND left_half > 0
+      WHEN kind IN {SUMMED} AND direction = {HIGHER} AND target IS NOT NULL AND NOT cp_passed AND left_half > 0
       THEN (CASE WHEN target * 0.5 > COALESCE(actual, 0) THEN (target * 0.5 - COALESCE(actual, 0)) * 1.0 / left_half ELSE 0.0 END)
     END AS need_half,
     CASE
-      WHEN kind IN {SUMMED} AND direction = 'higher' AND target IS NOT NULL AND left_year > 0
+      WHEN kind IN {SUMMED} AND direction = {HIGHER} AND target IS NOT NULL AND left_year > 0
       THEN (CASE WHEN target > COALESCE(actual, 0) THEN (target - COALESCE(actual, 0)) * 1.0 / left_year ELSE 0.0 END)
     END AS need_year,
     CASE
-      WHEN kind NOT IN {SUMMED} OR direction <> 'higher' THEN NULL
+      WHEN kind NOT IN {SUMMED} OR direction <> {HIGHER} THEN NULL
       WHEN cp_passed THEN cp_actual
       WHEN pace IS NULL THEN NULL
       ELSE COALESCE(actual, 0) + pace * left_half
     END AS forecast,
     CASE
-      WHEN no_cutoff = 1 AND kind <> 'milestone' THEN 'no_period_closed'
-      WHEN kind = 'milestone' AND ms_due = 0 THEN 'no_milestone_due'
-      WHEN kind = 'milestone' THEN ''
-      WHEN target IS NULL AND no_share = 1 THEN 'no_share'
-      WHEN target IS NULL THEN 'no_target'
-      WHEN target = 0 AND kind NOT IN {RATES} THEN 'zero_target'
-      WHEN n = 0 THEN 'no_figures'
-      WHEN n = na THEN 'not_applicable'
-      WHEN actual IS NULL THEN 'no_figures'
-      WHEN kind IN {SUMMED} AND schedule <= 0 THEN 'schedule_not_started'
-      ELSE ''
+      WHEN no_cutoff = 1 AND kind <> {MILESTONE} THEN {R.NO_PERIOD_CLOSED}
+      WHEN kind = {MILESTONE} AND ms_due = 0 THEN {R.NO_MILESTONE_DUE}
+      WHEN kind = {MILESTONE} THEN {NO_REASON}
+      WHEN target IS NULL AND no_share = 1 THEN {R.NO_SHARE}
+      WHEN target IS NULL THEN {R.NO_TARGET}
+      WHEN target = 0 AND kind NOT IN {RATES} THEN {R.ZERO_TARGET}
+      WHEN n = 0 THEN {R.NO_FIGURES}
+      WHEN n = na THEN {R.NOT_APPLICABLE}
+      WHEN actual IS NULL THEN {R.NO_FIGURES}
+      WHEN kind IN {SUMMED} AND schedule <= 0 THEN {R.SCHEDULE_NOT_STARTED}
+      ELSE {NO_REASON}
     END AS reason_value
   FROM gapped
 )
@@ -370,7 +393,7 @@ MEASURES_SELECT = f"""
   target, CASE WHEN kind IN {SUMMED} AND target IS NOT NULL THEN target * share END,
   actual, cp_actual, recent_total, n, na,
   completion, schedule, gap, attainment, light_value, half_value,
-  CASE WHEN kind IN {SUMMED} AND direction = 'higher' THEN pace END, need_half, need_year, forecast,
+  CASE WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN pace END, need_half, need_year, forecast,
   CASE
     WHEN need_half IS NOT NULL AND need_half > 0 THEN need_half > COALESCE(pace, 0) * %(pace_multiple)s
     WHEN cp_passed AND need_year IS NOT NULL AND need_year > 0 THEN need_year > COALESCE(pace, 0) * %(pace_multiple)s
@@ -378,6 +401,21 @@ MEASURES_SELECT = f"""
   END,
   reason_value
 """
+
+
+def aggregate_light_sql(attainment: str) -> str:
+    """The light of a task, an action or the plan: one rule for every aggregate, stored with its roll-up row.
+
+    From the aggregate's weighted attainment against schedule (100 = exactly on schedule; a task's
+    milestones are one part of it, done on time ÷ due): green at 100 or more, yellow up to the plan's
+    yellow threshold (points) below, red beyond; no light when nothing of it can be measured yet. The
+    counts of red and yellow indicators are stored beside it: an aggregate ahead of schedule overall is
+    not painted red by one lagging indicator.
+    """
+    return (
+        f"CASE WHEN ({attainment}) IS NULL THEN {NONE} WHEN ({attainment}) >= 100 - {EPS} THEN {GREEN}"
+        f" WHEN ({attainment}) >= 100 - %(yellow)s - {EPS} THEN {YELLOW} ELSE {RED} END"
+    )
 
 
 def weighted(value: str, weight: str = "weight") -> str:
@@ -481,12 +519,12 @@ base AS (
   SELECT a.indicator_id, a.department_id, i.kind, i.direction,
     CASE
       WHEN i.kind IN {SUMMED} THEN COALESCE(a.target_share, CASE WHEN prog.departments_expected = 1 THEN prog.target END)
-      WHEN i.kind = 'milestone' THEN ms.due
+      WHEN i.kind = {MILESTONE} THEN ms.due
       ELSE prog.target
     END AS target,
     CASE
       WHEN i.kind IN {SUMMED} THEN agg.total
-      WHEN i.kind = 'milestone' THEN ms.on_time
+      WHEN i.kind = {MILESTONE} THEN ms.on_time
       ELSE rates.latest
     END AS actual,
     CASE WHEN i.kind IN {SUMMED} THEN agg.cp_total ELSE rates.cp_latest END AS cp_actual,
@@ -494,9 +532,9 @@ base AS (
 {SCHEDULE_COLUMNS}
     CASE WHEN a.target_share IS NULL AND prog.departments_expected > 1 THEN 1 ELSE 0 END AS no_share,
 {MILESTONE_COLUMNS},
-    CASE WHEN i.kind = 'milestone' THEN 0 ELSE freq.cells_due END AS cells_due,
+    CASE WHEN i.kind = {MILESTONE} THEN 0 ELSE freq.cells_due END AS cells_due,
     COALESCE(agg.cells_entered, 0) AS cells_entered, COALESCE(agg.cells_on_time, 0) AS cells_on_time,
-    CASE WHEN i.kind = 'milestone' THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered
+    CASE WHEN i.kind = {MILESTONE} THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered
   FROM {T["assignment"]} a
   JOIN plan_indicators i ON i.id = a.indicator_id
   JOIN freq ON freq.frequency = i.frequency
@@ -543,10 +581,10 @@ dep AS (
 base AS (
   SELECT prog.indicator_id, prog.kind, prog.direction, prog.departments_expected,
     COALESCE(dep.reported, 0) AS reported,
-    CASE WHEN prog.kind = 'milestone' THEN ms.due ELSE prog.annual_target END AS target,
+    CASE WHEN prog.kind = {MILESTONE} THEN ms.due ELSE prog.annual_target END AS target,
     CASE
       WHEN prog.kind IN {SUMMED} THEN dep.total
-      WHEN prog.kind = 'milestone' THEN ms.on_time
+      WHEN prog.kind = {MILESTONE} THEN ms.on_time
       ELSE dep.mean
     END AS actual,
     CASE WHEN prog.kind IN {SUMMED} THEN dep.cp_total ELSE dep.cp_mean END AS cp_actual,
@@ -593,7 +631,7 @@ results AS (
     SUM(d.cells_due) AS due, SUM(d.cells_entered) AS entered, SUM(d.cells_on_time) AS on_time,
     SUM(d.period_due) AS period_due, SUM(d.period_entered) AS period_entered,
     {weighted("CASE WHEN d.attainment_pct > 100 THEN 100.0 ELSE d.attainment_pct END", weight="i.weight")} AS attainment,
-    SUM(CASE WHEN d.light = 'red' THEN 1 ELSE 0 END) AS red
+    SUM(CASE WHEN d.light = {RED} THEN 1 ELSE 0 END) AS red
   FROM {T["dprog"]} d JOIN {T["indicator"]} i ON i.id = d.indicator_id
   WHERE d.plan_id = %(plan)s AND d.week = %(week)s {only_departments}
   GROUP BY d.department_id
@@ -666,22 +704,22 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
         )
     columns = [
         "plan_id", "week", "as_of", "computed_at", "level", "subject", "task_id", "action_id", "indicator_count",
-        "green", "yellow", "red", "no_light", "attainment_pct", "completion_pct", "schedule_pct", "half_met",
+        "green", "yellow", "red", "no_light", "light", "attainment_pct", "completion_pct", "schedule_pct", "half_met",
         "half_not_met", "milestones_due", "milestones_on_time", "milestones_overdue", "figure_count",
         "departments_expected", "departments_reported",
     ]
     group_sql = f"""
   SELECT {{level_literal}} AS level, {{subject}} AS subject, {{task_id}} AS task_id, {{action_id}} AS action_id,
     SUM(is_indicator) AS indicator_count,
-    SUM(CASE WHEN light = 'green' THEN is_indicator ELSE 0 END) AS green,
-    SUM(CASE WHEN light = 'yellow' THEN is_indicator ELSE 0 END) AS yellow,
-    SUM(CASE WHEN light = 'red' THEN is_indicator ELSE 0 END) AS red,
-    SUM(CASE WHEN light = 'none' THEN is_indicator ELSE 0 END) AS no_light,
+    SUM(CASE WHEN light = {GREEN} THEN is_indicator ELSE 0 END) AS green,
+    SUM(CASE WHEN light = {YELLOW} THEN is_indicator ELSE 0 END) AS yellow,
+    SUM(CASE WHEN light = {RED} THEN is_indicator ELSE 0 END) AS red,
+    SUM(CASE WHEN light = {NONE} THEN is_indicator ELSE 0 END) AS no_light,
     {weighted("attainment")} AS attainment,
     {weighted("completion")} AS completion,
     {weighted("schedule")} AS schedule,
-    SUM(CASE WHEN half = 'met' THEN is_indicator ELSE 0 END) AS half_met,
-    SUM(CASE WHEN half = 'not_met' THEN is_indicator ELSE 0 END) AS half_not_met,
+    SUM(CASE WHEN half = {MET} THEN is_indicator ELSE 0 END) AS half_met,
+    SUM(CASE WHEN half = {NOT_MET} THEN is_indicator ELSE 0 END) AS half_not_met,
     SUM(ms_due) AS ms_due, SUM(ms_on_time) AS ms_on_time, SUM(ms_overdue) AS ms_overdue, SUM(figures) AS figures
   FROM parts {{group_by}}
 """
@@ -694,19 +732,19 @@ parts AS (
     p.completion_pct AS completion, p.schedule_pct AS schedule, p.light, p.half_year_status AS half,
     0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
-  WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> 'milestone'
+  WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> {MILESTONE}
   UNION ALL
   SELECT t.id, t.action_id, 0, 1,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END, CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END,
-    NULL, 'milestones', 'milestones', ms.due, ms.on_time, ms.overdue, 0
+    NULL, {MILESTONE_PART}, {MILESTONE_PART}, ms.due, ms.on_time, ms.overdue, 0
   FROM ms JOIN {T["task"]} t ON t.id = ms.task_id
 ),
 grouped AS (
-{group_sql.format(level_literal="'task'", subject="'task:' || CAST(task_id AS VARCHAR(20))", task_id="task_id", action_id="NULL", group_by="GROUP BY task_id " + touched_tasks)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(task_id AS VARCHAR(20))", task_id="task_id", action_id="NULL", group_by="GROUP BY task_id " + touched_tasks)}
 UNION ALL
-{group_sql.format(level_literal="'action'", subject="'action:' || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", group_by="GROUP BY action_id " + touched_actions)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", group_by="GROUP BY action_id " + touched_actions)}
 UNION ALL
-{group_sql.format(level_literal="'plan'", subject="'plan:' || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", group_by="")}
+{group_sql.format(level_literal=sql_literal(RollupLevel.PLAN), subject=f"{sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", group_by="")}
 ),
 reporting AS (
   SELECT COUNT(*) AS expected, SUM(CASE WHEN period_entered >= period_due THEN 1 ELSE 0 END) AS reported
@@ -714,11 +752,12 @@ reporting AS (
 )
 INSERT INTO {T["rollup"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, level, subject, task_id, action_id, COALESCE(indicator_count, 0),
-  COALESCE(green, 0), COALESCE(yellow, 0), COALESCE(red, 0), COALESCE(no_light, 0), attainment, completion, schedule,
+  COALESCE(green, 0), COALESCE(yellow, 0), COALESCE(red, 0), COALESCE(no_light, 0), {aggregate_light_sql("attainment")},
+  attainment, completion, schedule,
   COALESCE(half_met, 0), COALESCE(half_not_met, 0), COALESCE(ms_due, 0), COALESCE(ms_on_time, 0),
   COALESCE(ms_overdue, 0), COALESCE(figures, 0),
-  CASE WHEN level = 'plan' THEN COALESCE(reporting.expected, 0) ELSE 0 END,
-  CASE WHEN level = 'plan' THEN COALESCE(reporting.reported, 0) ELSE 0 END
+  CASE WHEN level = {PLAN_LEVEL} THEN COALESCE(reporting.expected, 0) ELSE 0 END,
+  CASE WHEN level = {PLAN_LEVEL} THEN COALESCE(reporting.reported, 0) ELSE 0 END
 FROM grouped CROSS JOIN reporting WHERE TRUE
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
