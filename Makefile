@@ -40,6 +40,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 # Regenerate the translation catalog after changing user-facing strings, then translate and compile.
+messages: export DEBUG ?= 1
 messages: install
 	$(BIN)/python manage.py makemessages --locale zh_Hans --ignore ".venv/*" --ignore "node_modules/*" --no-obsolete
 	$(BIN)/python manage.py compilemessages --locale zh_Hans --ignore ".venv/*" --ignore "node_modules/*"

@@ -11,11 +11,14 @@ class FigureState(models.TextChoices):
 
 
 class Light(models.TextChoices):
-    """亮灯. NONE: no light can be given (no target, no figures, schedule not started); `reason` says why."""
+    """亮灯. MISSING (未报): behind only because reports of the latest due period are missing — chased as
+    missing, never counted red. NONE: no light can be given (no target, no figures, schedule not started);
+    `reason` says why."""
 
     GREEN = "green", _("Green")
     YELLOW = "yellow", _("Yellow")
     RED = "red", _("Red")
+    MISSING = "missing", _("Not reported")
     NONE = "none", _("No light")
 
 

@@ -6,17 +6,21 @@ The rules are metrics.rollup.engine's and actions.schedule's (see their docstrin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
+from metrics.choices import Reason
 from planboard import formatting
 
+RATE_KINDS = frozenset({IndicatorKind.GROWTH_RATE, IndicatorKind.RATIO})
+
 REASONS = {
-    "no_target": gettext_lazy("The indicator has no annual target, so completion cannot be computed."),
-    "zero_target": gettext_lazy("The annual target is zero, so completion cannot be computed (no division by zero)."),
-    "no_share": gettext_lazy("The department has no share of the target, so its completion cannot be computed."),
-    "no_figures": gettext_lazy("No figures have been reported yet for the periods counted."),
-    "not_applicable": gettext_lazy("Every reported figure is marked not applicable."),
-    "no_period_closed": gettext_lazy("No reporting period has closed yet (monthly figures count once the month has ended)."),
-    "schedule_not_started": gettext_lazy("The schedule has not started yet (序时进度 is zero), so there is nothing to judge against."),
-    "no_milestone_due": gettext_lazy("No milestone has fallen due yet."),
+    Reason.NO_TARGET: gettext_lazy("The indicator has no annual target, so completion cannot be computed."),
+    Reason.ZERO_TARGET: gettext_lazy("The annual target is zero, so completion cannot be computed (no division by zero)."),
+    Reason.NO_SHARE: gettext_lazy("The department has no share of the target, so its completion cannot be computed."),
+    Reason.NO_FIGURES: gettext_lazy("No figures have been reported yet for the periods counted."),
+    Reason.NOT_APPLICABLE: gettext_lazy("Every reported figure is marked not applicable."),
+    Reason.NO_PERIOD_CLOSED: gettext_lazy("No reporting period has closed yet (monthly figures count once the month has ended)."),
+    Reason.SCHEDULE_NOT_STARTED: gettext_lazy("The schedule has not started yet (序时进度 is zero), so there is nothing to judge against."),
+    Reason.NO_MILESTONE_DUE: gettext_lazy("No milestone has fallen due yet."),
 }
 
 
@@ -30,8 +34,8 @@ def explain(progress, plan) -> list[str]:
     f = formatting
     lines = []
     share = f.pct(progress.schedule_share * 100 if progress.schedule_share is not None else None)
-    if ind.kind in ("amount", "count"):
-        if ind.direction == "lower":
+    if ind.kind in SUMMED_KINDS:
+        if ind.direction == Direction.LOWER:
             lines.append(_("A cap (lower is better): completion is the share of the allowance used, %(actual)s ÷ %(target)s = %(completion)s%%.")
                          % {"actual": f.amount(progress.actual), "target": f.amount(progress.target), "completion": f.pct(progress.completion_pct)})
             lines.append(_("The gap is schedule minus used: %(schedule)s − %(completion)s = %(gap)s points.")
@@ -44,13 +48,13 @@ def explain(progress, plan) -> list[str]:
         if ind.monthly_targets:
             lines.append(_("The schedule follows the phased monthly targets: %(share)s%% of the year's target is due by %(day)s.")
                          % {"share": share, "day": progress.as_of.isoformat()})
-        elif ind.frequency == "monthly":
+        elif ind.frequency == Frequency.MONTHLY:
             lines.append(_("The schedule (序时进度) is months ended ÷ 12 = %(share)s%%, as of %(day)s.") % {"share": share, "day": progress.as_of.isoformat()})
         else:
             lines.append(_("The schedule (序时进度) is days elapsed ÷ days in the year = %(share)s%%, as of %(day)s.") % {"share": share, "day": progress.as_of.isoformat()})
         if progress.cutoff:
             lines.append(_("Figures are counted up to the period starting %(cutoff)s.") % {"cutoff": progress.cutoff.isoformat()})
-    elif ind.kind in ("growth_rate", "ratio"):
+    elif ind.kind in RATE_KINDS:
         lines.append(_("A rate: the actual is the mean of the departments' latest year-to-date rates, %(actual)s%%, against the target rate %(target)s%%.")
                      % {"actual": f.amount(progress.actual), "target": f.amount(progress.target)})
         lines.append(_("The gap is %(gap)s percentage points (actual − target, reversed when lower is better); it is never divided by 50%%.")
@@ -58,11 +62,11 @@ def explain(progress, plan) -> list[str]:
     else:
         lines.append(_("Milestones: completion is the nodes done on time ÷ the nodes due = %(completion)s%%; the gap is completion − 100 = %(gap)s points.")
                      % {"completion": f.pct(progress.completion_pct), "gap": f.pct(progress.gap_pp)})
-    if ind.kind == "milestone":
+    if ind.kind == IndicatorKind.MILESTONE:
         lines.append(_("Light: red when a node due is not done; yellow when one was done late or an open one falls due within %(days)s days; green otherwise.")
                      % {"days": plan.deadline_warning_days})
     else:
-        threshold = plan.growth_yellow_pp if ind.kind in ("growth_rate", "ratio") else plan.yellow_gap_pp
+        threshold = plan.growth_yellow_pp if ind.kind in RATE_KINDS else plan.yellow_gap_pp
         lines.append(_("Light: green when the gap is zero or better, yellow up to %(threshold)s points behind, red beyond.")
                      % {"threshold": f.amount(threshold)})
     if progress.reason:

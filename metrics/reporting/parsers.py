@@ -1,7 +1,7 @@
 """Reading what staff type or upload: numbers, dates and evidence files, with messages in the user's language.
 
-Plain functions rather than Django forms: a sheet has one input per indicator, and the same checks
-serve the web sheet and the Excel upload (both go through `metrics.reporting.services.sheet_save`).
+Plain functions that the sheet's save calls per cell, so that the web sheet and the Excel upload (both go
+through `metrics.reporting.services.sheet_save`) are checked alike; the forms in forms.py only parse.
 """
 
 import datetime

@@ -84,14 +84,13 @@ class SheetGroup:
     rows: list[SheetRow] = field(default_factory=list)
 
 
-def sheet_assignments(*, plan, department: Department, frequency: str):
-    """The indicators a department reports at this frequency, with their task and action, in one query."""
-    return (
-        IndicatorDepartment.objects.filter(
-            department=department, indicator__frequency=frequency, indicator__task__action__plan=plan
-        )
-        .select_related("indicator__task__action")
-        .order_by("indicator__task__action__number", "indicator__task__number", "indicator__code")
+def sheet_assignments(*, plan, department: Department, frequency: str | None = None):
+    """The indicators a department reports (at this frequency, or at any), with their task and action, in one query."""
+    assignments = IndicatorDepartment.objects.filter(department=department, indicator__task__action__plan=plan)
+    if frequency:
+        assignments = assignments.filter(indicator__frequency=frequency)
+    return assignments.select_related("indicator__task__action").order_by(
+        "indicator__task__action__number", "indicator__task__number", "indicator__code"
     )
 
 
@@ -111,10 +110,13 @@ def cumulative_before(*, department, indicator_ids, frequency: str, year: int, s
     return {indicator_id: total for indicator_id, total in rows}
 
 
-def sheet_rows(*, plan, department: Department, frequency: str, start: datetime.date, today: datetime.date) -> list[SheetRow]:
+def sheet_rows(
+    *, plan, department: Department, frequency: str, start: datetime.date, today: datetime.date, assignments=None
+) -> list[SheetRow]:
     """Every indicator line of a sheet with its current figure, last period's, the cumulative and the
-    roll-up row that judges it: five queries."""
-    assignments = list(sheet_assignments(plan=plan, department=department, frequency=frequency))
+    roll-up row that judges it: four queries, and one more unless the assignments are given."""
+    if assignments is None:
+        assignments = list(sheet_assignments(plan=plan, department=department, frequency=frequency))
     ids = [a.indicator_id for a in assignments]
     previous_start = previous_period(start, frequency)
     figures = {
@@ -305,7 +307,9 @@ def sheet_page(
     """The sheet page of a department and period; with `posted` (a SheetInput) and `errors` after a refused
     save, the inputs show what was typed, not what is stored."""
     errors = errors or {}
-    rows = sheet_rows(plan=plan, department=department, frequency=frequency, start=start, today=today)
+    everything = list(sheet_assignments(plan=plan, department=department))
+    mine = [a for a in everything if a.indicator.frequency == frequency]
+    rows = sheet_rows(plan=plan, department=department, frequency=frequency, start=start, today=today, assignments=mine)
     for row in rows:
         typed = posted.cells.get(row.indicator.pk) if posted else None
         if typed is not None:
@@ -335,7 +339,7 @@ def sheet_page(
         next_start=following if following <= period_start(today, frequency) else None,
         groups=group_rows(rows),
         other_frequency=other,
-        other_count=sheet_assignments(plan=plan, department=department, frequency=other).count(),
+        other_count=len(everything) - len(mine),
         other_start=reporting_period(today, other),
         tasks=_task_blocks(plan=plan, department=department, start=start, posted=posted, errors=errors, conflicts=conflicts)
         if frequency == Frequency.WEEKLY
