@@ -6,9 +6,13 @@ shares to its SQL as parameters, the staff sheet and the overview call the same 
 The rules (see shared/DOMAIN.md):
 
 * The day figures are judged on (`judged_on`) for an as-of week: the week's Sunday once it has ended, today
-  while it is in progress.
+  while it is in progress; for the week holding the half-year checkpoint, the checkpoint itself once it has
+  passed (30 June is judged on 30 June, whatever weekday it is and whenever the roll-up runs). A past
+  week's numbers never depend on the day they were rolled up.
 * Monthly indicators: months ended by that day ÷ 12 (1–4月 = 33.3 %).
-* Weekly indicators: days of the calendar year elapsed by that day, the day included ÷ days in the year.
+* Weekly indicators: days of the calendar year elapsed by that day, the day included ÷ days in the year
+  (the annual target is the calendar year's, so 1 and 2 January 2022 count although ISO week 1 starts on
+  3 January: the schedule is about time passed, the weeks only about when figures are reported).
 * Amounts and counts with phased monthly targets: the cumulative target of the months ended (monthly),
   or interpolated by day within the month (weekly), ÷ the annual target.
 """
@@ -18,9 +22,13 @@ import datetime
 from actions.choices import SUMMED_KINDS, Frequency
 
 
-def judged_on(*, week_start: datetime.date, today: datetime.date) -> datetime.date:
-    """The day an as-of week's figures are judged on: its Sunday, or today while the week is in progress."""
-    return min(week_start + datetime.timedelta(days=6), today)
+def judged_on(*, week_start: datetime.date, today: datetime.date, checkpoint: datetime.date | None = None) -> datetime.date:
+    """The day an as-of week's figures are judged on: its Sunday, or today while the week is in progress; the
+    checkpoint for the week that holds it, once the checkpoint has passed."""
+    day = min(week_start + datetime.timedelta(days=6), today)
+    if checkpoint is not None and week_start <= checkpoint < day:
+        return checkpoint
+    return day
 
 
 def months_ended(day: datetime.date, year: int) -> int:

@@ -117,8 +117,12 @@ class IndicatorProgress(Progress, MeasureColumns):
     periods_left_year = models.PositiveSmallIntegerField(_("periods left in the year"), default=0)
     schedule_share = models.FloatField(_("share of the year's target due"))
     checkpoint_passed = models.BooleanField(_("checkpoint passed"), default=False)
+    latest_due = models.DateField(_("latest period due"), null=True)
     departments_expected = models.PositiveIntegerField(_("departments expected"), default=0)
-    departments_reported = models.PositiveIntegerField(_("departments with figures"), default=0)
+    # Of the departments expected, those who reported the latest period due (`latest_due`); the total is
+    # 数据不全 (incomplete) until every one has.
+    departments_reported = models.PositiveIntegerField(_("departments that reported the latest period due"), default=0)
+    data_complete = models.BooleanField(_("every department reported the latest period due"), default=True)
 
     class Meta:
         ordering = ["plan", "-week", "indicator"]
@@ -142,6 +146,7 @@ class DepartmentIndicatorProgress(Progress, MeasureColumns):
     cells_on_time = models.PositiveIntegerField(_("reports on time"), default=0)
     period_due = models.PositiveSmallIntegerField(_("reports due this period"), default=0)
     period_entered = models.PositiveSmallIntegerField(_("reports entered this period"), default=0)
+    latest_reported = models.BooleanField(_("reported the latest period due"), default=True)
 
     class Meta:
         ordering = ["plan", "-week", "indicator", "department"]
@@ -171,6 +176,7 @@ class Rollup(Progress):
     yellow = models.PositiveIntegerField(_("yellow"), default=0)
     red = models.PositiveIntegerField(_("red"), default=0)
     no_light = models.PositiveIntegerField(_("no light"), default=0)
+    missing = models.PositiveIntegerField(_("not reported (未报)"), default=0)
     # The aggregate's own light, by the one rule of metrics.rollup.engine.aggregate_light_sql.
     light = models.CharField(_("light"), max_length=8, choices=Light.choices, default=Light.NONE)
     attainment_pct = models.FloatField(_("against schedule % (weighted)"), null=True)

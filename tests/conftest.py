@@ -114,10 +114,16 @@ def two_plans(cast, settings):
     settings.PLANBOARD_TODAY = datetime.date(2021, 5, 20)
     from metrics.models import Figure
 
+    lagging = Indicator.objects.filter(task__action__plan=small, kind__in=["amount", "count"]).order_by("code").first().code
     for indicator in Indicator.objects.filter(task__action__plan=small):
-        for week in [datetime.date(2021, 5, 3), datetime.date(2021, 5, 10)]:
-            Figure.objects.create(indicator=indicator, department=cast.dept_a, period_start=week, value=7,
-                                  entered_at=datetime.datetime(2021, 5, 14, tzinfo=datetime.UTC))
+        # The latest periods due by 20 May: weeks of 3 and 10 May, and April.
+        periods = [datetime.date(2021, 5, 3), datetime.date(2021, 5, 10)] if indicator.frequency == "weekly" else [datetime.date(2021, 4, 1)]
+        # Every department reports (nothing is 未报), one indicator far behind (red) as in the demo.
+        value = 0 if indicator.code == lagging else 7
+        for department in indicator.departments.all():
+            for week in periods:
+                Figure.objects.create(indicator=indicator, department=department, period_start=week, value=value,
+                                      entered_at=datetime.datetime(2021, 5, 14, tzinfo=datetime.UTC))
     rollup_plan_weeks(plan=small, first=datetime.date(2021, 5, 1), last=datetime.date(2021, 5, 20))
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
     call_command("load_plan", verbosity=0, stdout=StringIO())

@@ -125,7 +125,7 @@ def sheet_rows(
     }
     before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
     week = judging_week(frequency=frequency, start=start, today=today)
-    day = judged_on(week_start=week, today=today)
+    day = judged_on(week_start=week, today=today, checkpoint=plan.checkpoint)
     progress = {
         p.indicator_id: p
         for p in DepartmentIndicatorProgress.objects.filter(plan=plan, week=week, department=department, indicator_id__in=ids)

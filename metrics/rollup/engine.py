@@ -7,7 +7,8 @@ statement over sets. The statements run unchanged on PostgreSQL and SQLite.
 
 The rules (see shared/DOMAIN.md):
 
-* as_of: the day figures are judged on — the week's Sunday for past weeks, today for the week in progress.
+* as_of: the day figures are judged on (actions.schedule.judged_on) — the week's Sunday for past weeks,
+  today for the week in progress, the checkpoint for the checkpoint's week once it has passed.
 * Which figures count: weekly ones of every ISO week that has started by as_of (`cutoff` is the as-of
   week's Monday); monthly ones of every month that has ended by as_of.
 * Schedule (序时进度): actions.schedule, the one definition; its shares reach the SQL as parameters.
@@ -78,7 +79,9 @@ SUMMED = sql_list(SUMMED_KINDS)
 RATES = sql_list([IndicatorKind.GROWTH_RATE, IndicatorKind.RATIO])
 MILESTONE = sql_literal(IndicatorKind.MILESTONE)
 HIGHER, LOWER = sql_literal(Direction.HIGHER), sql_literal(Direction.LOWER)
-GREEN, YELLOW, RED, NONE = (sql_literal(light) for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.NONE))
+GREEN, YELLOW, RED, MISSING, NONE = (
+    sql_literal(light) for light in (Light.GREEN, Light.YELLOW, Light.RED, Light.MISSING, Light.NONE)
+)
 MET, NOT_MET, PENDING, HALF_NONE = (
     sql_literal(status) for status in (HalfYearStatus.MET, HalfYearStatus.NOT_MET, HalfYearStatus.PENDING, HalfYearStatus.NONE)
 )
@@ -101,7 +104,7 @@ class Week:
     @classmethod
     def of(cls, plan: Plan, day: datetime.date, today: datetime.date) -> "Week":
         start = period_start(day, Frequency.WEEKLY)
-        return cls(plan=plan, start=start, as_of=judged_on(week_start=start, today=today))
+        return cls(plan=plan, start=start, as_of=judged_on(week_start=start, today=today, checkpoint=plan.checkpoint))
 
     @property
     def checkpoint_passed(self) -> bool:
@@ -203,17 +206,20 @@ def _periods_of(week: Week) -> dict:
 
 
 def _frequency_values(week: Week) -> tuple[str, dict]:
-    """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due)."""
+    """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due,
+    latest_due): latest_due is the latest period whose report was due by the end of the as-of day."""
     values = _Values("fq")
     as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
     periods = _periods_of(week)
     for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
         i = _frequency_inputs(frequency, week)
-        cells_due = sum(1 for _, due in periods[frequency] if due <= as_of_end)
+        due_by_now = [start for start, due in periods[frequency] if due <= as_of_end]
+        cells_due = len(due_by_now)
         values.add(
             (frequency.value, "VARCHAR(10)"), (i["cutoff"], "DATE"), (i["checkpoint_cutoff"], "DATE"),
             (i["recent_from"], "DATE"), (i["recent_periods"], "INTEGER"), (i["left_half"], "INTEGER"),
             (i["left_year"], "INTEGER"), (i["share"], "DOUBLE PRECISION"), (cells_due, "INTEGER"),
+            (max(due_by_now, default=None), "DATE"),
         )
     return values.sql, values.params
 
@@ -247,13 +253,13 @@ def _write_inputs(week: Week, params: dict, only: str) -> None:
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "departments_expected", "departments_reported",
         "target", "cutoff", "checkpoint_cutoff", "recent_from", "recent_periods", "periods_left_half",
-        "periods_left_year", "schedule_share", "checkpoint_passed", "figure_count", "na_count", "light",
-        "half_year_status", "pace_alert", "reason",
+        "periods_left_year", "schedule_share", "checkpoint_passed", "latest_due", "figure_count", "na_count", "light",
+        "half_year_status", "pace_alert", "reason", "data_complete",
     ]
-    inputs = columns[7:16]
+    inputs = columns[7:17]
     sql = f"""
 WITH
-freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due) AS (VALUES
+freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due) AS (VALUES
     {params["freq_sql"]}
 ),
 phased(indicator_id, share) AS (VALUES
@@ -265,7 +271,7 @@ counts AS (
 INSERT INTO {T["prog"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, i.id, COALESCE(counts.n, 0), 0,
   i.annual_target, freq.cutoff, freq.cp_cutoff, freq.recent_from, freq.recent_periods, freq.left_half, freq.left_year,
-  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, 0, 0, {NONE}, {HALF_NONE}, FALSE, {NO_REASON}
+  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, freq.latest_due, 0, 0, {NONE}, {HALF_NONE}, FALSE, {NO_REASON}, TRUE
 FROM {T["indicator"]} i
 JOIN {T["task"]} t ON t.id = i.task_id
 JOIN {T["action"]} ac ON ac.id = t.action_id
@@ -299,7 +305,8 @@ def _clamp(expr: str) -> str:
 
 # From a CTE `base` with: kind, direction, target, actual, cp_actual, recent_total, n, na, share,
 # cp_passed, recent_periods, left_half, left_year, no_cutoff, no_share, ms_due, ms_on_time, ms_overdue,
-# ms_late, ms_due_soon, cp_ms_overdue; to the measure columns.
+# ms_late, ms_due_soon, cp_ms_overdue, missing (1: a report of the latest due period is missing); to the
+# measure columns.
 MEASURES_SQL = f"""
 calc AS (
   SELECT base.*,
@@ -316,6 +323,7 @@ gapped AS (
     CASE
       WHEN completion IS NULL AND kind NOT IN {RATES} THEN NULL
       WHEN kind = {MILESTONE} THEN completion - 100.0
+      WHEN kind IN {SUMMED} AND schedule <= 0 AND COALESCE(actual, 0) = 0 THEN NULL
       WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN completion - schedule
       WHEN kind IN {SUMMED} THEN schedule - completion
       WHEN target IS NULL OR actual IS NULL THEN NULL
@@ -324,6 +332,10 @@ gapped AS (
     END AS gap,
     CASE
       WHEN kind = {MILESTONE} THEN completion
+      WHEN kind IN {SUMMED} AND direction = {LOWER} AND target = 0 AND actual IS NOT NULL
+        THEN CASE WHEN actual > 0 THEN 0.0 ELSE 100.0 END
+      WHEN kind IN {SUMMED} AND completion IS NOT NULL AND schedule <= 0 AND actual > 0
+        THEN CASE WHEN direction = {HIGHER} THEN {CAP} ELSE 0.0 END
       WHEN kind IN {SUMMED} AND (completion IS NULL OR schedule <= 0) THEN NULL
       WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN {_clamp("completion * 100.0 / schedule")}
       WHEN kind IN {SUMMED} THEN {_clamp("(2.0 - completion / schedule) * 100.0")}
@@ -343,6 +355,9 @@ measured AS (
       WHEN kind = {MILESTONE} AND ms_overdue > 0 THEN {RED}
       WHEN kind = {MILESTONE} AND (ms_late > 0 OR ms_due_soon > 0) THEN {YELLOW}
       WHEN kind = {MILESTONE} THEN {GREEN}
+      -- A zero cap (零事故): met while nothing has happened, broken by the first occurrence.
+      WHEN kind IN {SUMMED} AND direction = {LOWER} AND target = 0 AND actual IS NOT NULL
+        THEN CASE WHEN actual > 0 THEN {RED} ELSE {GREEN} END
       WHEN gap IS NULL THEN {NONE}
       WHEN gap >= -{EPS} THEN {GREEN}
       WHEN gap >= -(CASE WHEN kind IN {RATES} THEN %(growth_yellow)s ELSE %(yellow)s END) - {EPS} THEN {YELLOW}
@@ -352,6 +367,7 @@ measured AS (
       WHEN NOT cp_passed THEN {PENDING}
       WHEN kind = {MILESTONE} THEN CASE WHEN cp_ms_overdue = 0 THEN {MET} ELSE {NOT_MET} END
       WHEN target IS NULL OR cp_actual IS NULL THEN {HALF_NONE}
+      WHEN kind IN {SUMMED} AND direction = {LOWER} AND target = 0 THEN CASE WHEN cp_actual > 0 THEN {NOT_MET} ELSE {MET} END
       WHEN kind IN {SUMMED} AND target = 0 THEN {HALF_NONE}
       WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN CASE WHEN cp_actual * 2.0 >= target THEN {MET} ELSE {NOT_MET} END
       WHEN kind IN {SUMMED} THEN CASE WHEN cp_actual * 2.0 <= target THEN {MET} ELSE {NOT_MET} END
@@ -374,15 +390,15 @@ measured AS (
     END AS forecast,
     CASE
       WHEN no_cutoff = 1 AND kind <> {MILESTONE} THEN {R.NO_PERIOD_CLOSED}
-      WHEN kind = {MILESTONE} AND ms_due = 0 THEN {R.NO_MILESTONE_DUE}
+      WHEN kind = {MILESTONE} AND ms_due + ms_due_soon = 0 THEN {R.NO_MILESTONE_DUE}
       WHEN kind = {MILESTONE} THEN {NO_REASON}
       WHEN target IS NULL AND no_share = 1 THEN {R.NO_SHARE}
       WHEN target IS NULL THEN {R.NO_TARGET}
-      WHEN target = 0 AND kind NOT IN {RATES} THEN {R.ZERO_TARGET}
+      WHEN target = 0 AND kind NOT IN {RATES} AND direction = {HIGHER} THEN {R.ZERO_TARGET}
       WHEN n = 0 THEN {R.NO_FIGURES}
       WHEN n = na THEN {R.NOT_APPLICABLE}
       WHEN actual IS NULL THEN {R.NO_FIGURES}
-      WHEN kind IN {SUMMED} AND schedule <= 0 THEN {R.SCHEDULE_NOT_STARTED}
+      WHEN kind IN {SUMMED} AND schedule <= 0 AND COALESCE(actual, 0) = 0 THEN {R.SCHEDULE_NOT_STARTED}
       ELSE {NO_REASON}
     END AS reason_value
   FROM gapped
@@ -392,9 +408,13 @@ measured AS (
 MEASURES_SELECT = f"""
   target, CASE WHEN kind IN {SUMMED} AND target IS NOT NULL THEN target * share END,
   actual, cp_actual, recent_total, n, na,
-  completion, schedule, gap, attainment, light_value, half_value,
+  completion, schedule, gap, attainment,
+  -- Behind while reports of the latest due period are missing: 未报, chased as missing, never red.
+  CASE WHEN missing = 1 AND light_value IN ({YELLOW}, {RED}) THEN {MISSING} ELSE light_value END,
+  half_value,
   CASE WHEN kind IN {SUMMED} AND direction = {HIGHER} THEN pace END, need_half, need_year, forecast,
   CASE
+    WHEN missing = 1 THEN FALSE
     WHEN need_half IS NOT NULL AND need_half > 0 THEN need_half > COALESCE(pace, 0) * %(pace_multiple)s
     WHEN cp_passed AND need_year IS NOT NULL AND need_year > 0 THEN need_year > COALESCE(pace, 0) * %(pace_multiple)s
     ELSE FALSE
@@ -469,11 +489,11 @@ def _department_rows(week: Week, params: dict, only: str) -> None:
     """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "department_id", *MEASURE_COLUMNS,
-        "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered",
+        "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered", "latest_reported",
     ]
     sql = f"""
 WITH
-freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due) AS (VALUES
+freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due) AS (VALUES
     {params["freq_sql"]}
 ),
 periods(frequency, period_start, due, is_current) AS (VALUES
@@ -496,7 +516,8 @@ agg AS (
     MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
     SUM(CASE WHEN p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
     SUM(CASE WHEN p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
-    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered
+    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered,
+    SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
   FROM {T["figure"]} f
   JOIN plan_indicators i ON i.id = f.indicator_id
   JOIN freq ON freq.frequency = i.frequency
@@ -534,7 +555,9 @@ base AS (
 {MILESTONE_COLUMNS},
     CASE WHEN i.kind = {MILESTONE} THEN 0 ELSE freq.cells_due END AS cells_due,
     COALESCE(agg.cells_entered, 0) AS cells_entered, COALESCE(agg.cells_on_time, 0) AS cells_on_time,
-    CASE WHEN i.kind = {MILESTONE} THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered
+    CASE WHEN i.kind = {MILESTONE} THEN 0 ELSE 1 END AS period_due, COALESCE(agg.period_entered, 0) AS period_entered,
+    CASE WHEN i.kind <> {MILESTONE} AND prog.latest_due IS NOT NULL AND COALESCE(agg.latest_entered, 0) = 0 THEN 1 ELSE 0 END
+      AS missing
   FROM {T["assignment"]} a
   JOIN plan_indicators i ON i.id = a.indicator_id
   JOIN freq ON freq.frequency = i.frequency
@@ -546,7 +569,7 @@ base AS (
 {MEASURES_SQL}
 INSERT INTO {T["dprog"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, department_id, {MEASURES_SELECT},
-  cells_due, cells_entered, cells_on_time, period_due, period_entered
+  cells_due, cells_entered, cells_on_time, period_due, period_entered, missing = 0
 FROM measured WHERE TRUE
 {_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", *columns[2:4], *columns[6:]], table=T["dprog"])}
 """
@@ -558,7 +581,7 @@ def _indicator_rows(week: Week, params: dict, only: str) -> None:
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "schedule_share", "checkpoint_passed",
         "recent_periods", "periods_left_half", "periods_left_year", "departments_expected", "departments_reported",
-        *MEASURE_COLUMNS,
+        "data_complete", *MEASURE_COLUMNS,
     ]
     sql = f"""
 WITH
@@ -572,7 +595,7 @@ dep AS (
     SUM(d.actual) AS total, AVG(d.actual) AS mean, SUM(d.checkpoint_actual) AS cp_total,
     AVG(d.checkpoint_actual) AS cp_mean, SUM(d.recent_total) AS recent_total,
     SUM(d.figure_count) AS n, SUM(d.na_count) AS na,
-    SUM(CASE WHEN d.figure_count > 0 THEN 1 ELSE 0 END) AS reported
+    SUM(CASE WHEN d.latest_reported THEN 1 ELSE 0 END) AS reported
   FROM {T["dprog"]} d JOIN prog ON prog.indicator_id = d.indicator_id
   WHERE d.week = %(week)s
   GROUP BY d.indicator_id
@@ -590,7 +613,8 @@ base AS (
     CASE WHEN prog.kind IN {SUMMED} THEN dep.cp_total ELSE dep.cp_mean END AS cp_actual,
     dep.recent_total, COALESCE(dep.n, 0) AS n, COALESCE(dep.na, 0) AS na,
 {SCHEDULE_COLUMNS} 0 AS no_share,
-{MILESTONE_COLUMNS}
+{MILESTONE_COLUMNS},
+    CASE WHEN prog.kind <> {MILESTONE} AND COALESCE(dep.reported, 0) < prog.departments_expected THEN 1 ELSE 0 END AS missing
   FROM prog
   LEFT JOIN dep ON dep.indicator_id = prog.indicator_id
   LEFT JOIN ms ON ms.task_id = prog.task_id
@@ -598,9 +622,9 @@ base AS (
 {MEASURES_SQL}
 INSERT INTO {T["prog"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, share, cp_passed, recent_periods, left_half,
-  left_year, departments_expected, reported, {MEASURES_SELECT}
+  left_year, departments_expected, reported, missing = 0, {MEASURES_SELECT}
 FROM measured WHERE TRUE
-{_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", *MEASURE_COLUMNS], table=T["prog"])}
+{_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", "data_complete", *MEASURE_COLUMNS], table=T["prog"])}
 """
     _execute(sql, params)
 
@@ -704,7 +728,7 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
         )
     columns = [
         "plan_id", "week", "as_of", "computed_at", "level", "subject", "task_id", "action_id", "indicator_count",
-        "green", "yellow", "red", "no_light", "light", "attainment_pct", "completion_pct", "schedule_pct", "half_met",
+        "green", "yellow", "red", "no_light", "missing", "light", "attainment_pct", "completion_pct", "schedule_pct", "half_met",
         "half_not_met", "milestones_due", "milestones_on_time", "milestones_overdue", "figure_count",
         "departments_expected", "departments_reported",
     ]
@@ -715,6 +739,7 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
     SUM(CASE WHEN light = {YELLOW} THEN is_indicator ELSE 0 END) AS yellow,
     SUM(CASE WHEN light = {RED} THEN is_indicator ELSE 0 END) AS red,
     SUM(CASE WHEN light = {NONE} THEN is_indicator ELSE 0 END) AS no_light,
+    SUM(CASE WHEN light = {MISSING} THEN is_indicator ELSE 0 END) AS missing,
     {weighted("attainment")} AS attainment,
     {weighted("completion")} AS completion,
     {weighted("schedule")} AS schedule,
@@ -727,9 +752,12 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
 WITH
 {MILESTONES_SQL.format(**T)},
 parts AS (
-  -- Each indicator is a part with its weight; a task's milestones are one more part of weight 1.
-  SELECT t.id AS task_id, t.action_id, 1 AS is_indicator, i.weight, p.attainment_pct AS attainment,
-    p.completion_pct AS completion, p.schedule_pct AS schedule, p.light, p.half_year_status AS half,
+  -- Each indicator is a part with its weight; a task's milestones are one more part of weight 1. An
+  -- indicator that is 未报 (behind while reports are missing) is counted, but not averaged in.
+  SELECT t.id AS task_id, t.action_id, 1 AS is_indicator, i.weight,
+    CASE WHEN p.light = {MISSING} THEN NULL ELSE p.attainment_pct END AS attainment,
+    CASE WHEN p.light = {MISSING} THEN NULL ELSE p.completion_pct END AS completion,
+    CASE WHEN p.light = {MISSING} THEN NULL ELSE p.schedule_pct END AS schedule, p.light, p.half_year_status AS half,
     0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
   WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> {MILESTONE}
@@ -752,7 +780,8 @@ reporting AS (
 )
 INSERT INTO {T["rollup"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, level, subject, task_id, action_id, COALESCE(indicator_count, 0),
-  COALESCE(green, 0), COALESCE(yellow, 0), COALESCE(red, 0), COALESCE(no_light, 0), {aggregate_light_sql("attainment")},
+  COALESCE(green, 0), COALESCE(yellow, 0), COALESCE(red, 0), COALESCE(no_light, 0), COALESCE(missing, 0),
+  {aggregate_light_sql("attainment")},
   attainment, completion, schedule,
   COALESCE(half_met, 0), COALESCE(half_not_met, 0), COALESCE(ms_due, 0), COALESCE(ms_on_time, 0),
   COALESCE(ms_overdue, 0), COALESCE(figures, 0),

@@ -104,7 +104,7 @@ CASES = [
     (
         "lower is better: a cap used faster than time is red",
         {"kind": "count", "frequency": "weekly", "target": 10, "direction": "lower"},
-        {D(2022, 3, 7): 3, D(2022, 5, 9): 2},
+        {D(2022, 3, 7): 3, D(2022, 5, 9): 2, D(2022, 5, 16): 0},  # this week's report, due today, is in
         {"completion_pct": 50, "gap_pp": WEEKLY_SCHEDULE - 50, "light": "red",
          "attainment_pct": (2 - 50 / WEEKLY_SCHEDULE) * 100, "required_pace_half": None, "forecast_checkpoint": None},
     ),
@@ -219,8 +219,8 @@ class RollupMathTests:
 
     def test_shares_split_the_target_between_departments(self, plan):
         ind = indicator(plan, "x", shares={"a": 80, "b": 40})
-        figures(ind, {MONTHS[0]: 30, MONTHS[1]: 10}, dept="a")
-        figures(ind, {MONTHS[0]: 5}, dept="b")
+        figures(ind, {MONTHS[0]: 30, MONTHS[1]: 10, MONTHS[3]: 0}, dept="a")
+        figures(ind, {MONTHS[0]: 5, MONTHS[3]: 0}, dept="b")  # April, the latest month due, reported by both
         run(plan)
         rows = {r.department.code: r for r in DepartmentIndicatorProgress.objects.select_related("department")}
         assert close(rows["a"].completion_pct, 50) and rows["a"].light == "green"

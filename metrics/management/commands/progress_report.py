@@ -7,12 +7,13 @@ from metrics.dashboards.selectors import indicator_progress
 from metrics.management.commands._plan_option import add_plan_options, get_plan
 from metrics.rollup.services import rollup_plan_week
 from planboard import formatting
-from planboard.periods import period_start
+from planboard.periods import Frequency, period_start
 
 FIELDS = [
     "indicator_id", "action_number", "task", "indicator", "unit", "kind", "annual_target", "actual",
     "completion_pct", "schedule_pct", "gap_pp", "light", "half_year_status", "attainment_pct", "recent_pace",
     "required_pace_half", "required_pace_year", "forecast_checkpoint", "pace_alert", "reason", "week", "as_of",
+    "latest_due", "departments_expected", "departments_reported", "data_complete",
 ]
 
 
@@ -42,6 +43,10 @@ def report_row(progress) -> dict:
         "reason": progress.reason,
         "week": progress.week.isoformat(),
         "as_of": progress.as_of.isoformat(),
+        "latest_due": progress.latest_due.isoformat() if progress.latest_due else "",
+        "departments_expected": progress.departments_expected,
+        "departments_reported": progress.departments_reported,
+        "data_complete": progress.data_complete,
     }
 
 
@@ -54,7 +59,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, plan=None, as_of, format, **options):
         plan = get_plan(plan)
-        week = period_start(as_of, "weekly")
+        week = period_start(as_of, Frequency.WEEKLY)
         rows = indicator_progress(plan=plan, week=week)
         if not rows.exists():
             self.stderr.write(f"Week of {week} was not rolled up yet; rolling it up now.")
