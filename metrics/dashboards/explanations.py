@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
-from metrics.choices import Reason
+from metrics.choices import Light, Reason
 from planboard import formatting
 
 RATE_KINDS = frozenset({IndicatorKind.GROWTH_RATE, IndicatorKind.RATIO})
@@ -69,6 +69,17 @@ def explain(progress, plan) -> list[str]:
         threshold = plan.growth_yellow_pp if ind.kind in RATE_KINDS else plan.yellow_gap_pp
         lines.append(_("Light: green when the gap is zero or better, yellow up to %(threshold)s points behind, red beyond.")
                      % {"threshold": f.amount(threshold)})
+    if ind.kind in SUMMED_KINDS and ind.direction == Direction.LOWER and progress.target == 0:
+        lines.append(_("A zero cap (零事故): met while nothing has happened, broken by the first occurrence."))
+    if ind.kind != IndicatorKind.MILESTONE and progress.latest_due:
+        lines.append(
+            _("Reports of the latest period due (%(period)s): %(reported)s of %(expected)s departments.")
+            % {"period": progress.latest_due.isoformat(), "reported": progress.departments_reported, "expected": progress.departments_expected}
+        )
+        if not progress.data_complete:
+            lines.append(_("数据不全 (incomplete): the total lacks the reports still missing, so it may be understated."))
+    if progress.light == Light.MISSING:
+        lines.append(_("未报 (not reported): behind while reports are missing. It is chased as a missing report, not counted red."))
     if progress.reason:
         lines.append(_("No value: %(reason)s") % {"reason": reason_text(progress.reason)})
     return lines

@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from actions.choices import IndicatorKind
 from actions.models import Task
 from metrics.choices import Light
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress
@@ -37,6 +38,32 @@ class LightColumn(tables.Column):
 
 
 
+class ReportedColumn(tables.Column):
+    """单位已报: of the departments expected, how many reported the latest period due; 数据不全 until all have."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("verbose_name", _("Latest period"))
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("attrs", {"td": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, record):
+        progress = record
+        text = self.value(record)
+        if progress.data_complete:
+            return text
+        return format_html('{} <span class="badge incomplete">{}</span>', text, _("incomplete"))
+
+    def value(self, record):
+        progress = record
+        if progress.indicator.kind == IndicatorKind.MILESTONE:
+            return formatting.DASH
+        return _("%(reported)s / %(expected)s reported") % {
+            "reported": progress.departments_reported, "expected": progress.departments_expected,
+        }
+
+
 class AmountColumn(tables.Column):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
@@ -61,7 +88,14 @@ class DepartmentProgressColumns(BaseTable):
     reports = tables.Column(verbose_name=_("Reports entered / due (on time)"), empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
 
     def render_reports(self, record):
-        return f"{record.cells_entered} / {record.cells_due} ({record.cells_on_time})"
+        counts = f"{record.cells_entered} / {record.cells_due} ({record.cells_on_time})"
+        if record.latest_reported:
+            return counts
+        return format_html('{} <span class="badge incomplete">{}</span>', counts, _("latest period not reported"))
+
+    def value_reports(self, record):
+        counts = f"{record.cells_entered} / {record.cells_due} ({record.cells_on_time})"
+        return counts if record.latest_reported else f"{counts} {_('latest period not reported')}"
 
 
 class DepartmentProgressTable(DepartmentProgressColumns):
@@ -221,10 +255,11 @@ class ActionIndicatorTable(BaseTable):
     schedule_pct = PctColumn(verbose_name=_("Schedule %"))
     gap_pp = PctColumn(verbose_name=_("Gap (points)"))
     light = LightColumn()
+    reported = ReportedColumn()
 
     class Meta(BaseTable.Meta):
         model = IndicatorProgress
-        fields = ["indicator", "unit", "actual", "completion_pct", "schedule_pct", "gap_pp", "light"]
+        fields = ["indicator", "unit", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "reported"]
         sequence = fields
         orderable = False
 

@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from metrics.dashboards.tables import LightColumn
+from metrics.dashboards.tables import LightColumn, ReportedColumn
 from metrics.models import Reminder
 from planboard.tables import BaseTable, PctColumn, asof_link
 
@@ -46,10 +46,11 @@ class LaggingTable(SupervisionTable):
     completion_pct = PctColumn(verbose_name=_("Completion %"))
     schedule_pct = PctColumn(verbose_name=_("Schedule %"))
     gap_pp = PctColumn(verbose_name=_("Gap (points)"))
+    reported = ReportedColumn()
     remind = remind_column(department="record.indicator.task.lead_department_id", kind="{{ record.light }}", subject="record.indicator.name")
 
     class Meta(BaseTable.Meta):
-        fields = ["indicator", "action", "lead", "light", "completion_pct", "schedule_pct", "gap_pp", "remind"]
+        fields = ["indicator", "action", "lead", "light", "completion_pct", "schedule_pct", "gap_pp", "reported", "remind"]
         sequence = fields
         orderable = False
         per_page = 50

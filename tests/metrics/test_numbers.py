@@ -152,3 +152,23 @@ class DemoMissingReportsTests:
             assert (total.departments_expected, total.departments_reported) == (expected, reported)
             assert total.data_complete == (reported == expected)
         assert Department.objects.exists()
+
+
+@pytest.mark.django_db
+class MissingReportsOnPagesTests:
+    def test_the_indicator_and_action_pages_say_who_reported_and_mark_incomplete_totals(self, demo_plan, client):
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        client.force_login(get_user_model().objects.get(username="leader"))
+        week = D(2022, 5, 16)
+        incomplete = IndicatorProgress.objects.filter(week=week, data_complete=False).exclude(indicator__kind="milestone").first()
+        complete = IndicatorProgress.objects.filter(week=week, data_complete=True).exclude(indicator__kind="milestone").first()
+        assert incomplete and complete
+        page = client.get(reverse("metrics:indicator_detail", args=[incomplete.indicator_id])).content.decode()
+        assert f"{incomplete.departments_reported} / {incomplete.departments_expected} 单位已报" in page
+        assert 'data-field="incomplete"' in page and "数据不全" in page
+        page = client.get(reverse("metrics:indicator_detail", args=[complete.indicator_id])).content.decode()
+        assert 'data-field="incomplete"' not in page
+        action = client.get(reverse("metrics:action_detail", args=[incomplete.indicator.task.action.number])).content.decode()
+        assert f"{incomplete.departments_reported} / {incomplete.departments_expected} 单位已报" in action
