@@ -1,10 +1,12 @@
 """Reads of the dashboards: every page reads the stored roll-ups of one as-of week, in a fixed number of queries."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from actions.models import Plan, Task
 from metrics.choices import Light, RollupLevel
@@ -17,6 +19,7 @@ from metrics.models import (
     Rollup,
     StaleRollup,
 )
+from planboard import clock
 
 
 def latest_rollup(*, plan: Plan) -> Rollup | None:
@@ -227,3 +230,56 @@ def monthly_scoreboard(*, plan, week, weeks) -> tuple:
     return current, rows
 
 
+
+
+@dataclass
+class Revisions:
+    """Corrections made to a published week's figures after the day it was judged on (已修订)."""
+
+    count: int
+    latest: list  # the most recent historical figure records, each with `old_value`
+
+
+REVISIONS_SHOWN = 10
+
+
+def _corrections(*, plan: Plan, rollup: Rollup | None):
+    """The history records of figure corrections (changes, not first entries) of periods up to the as-of week,
+    made after the end of the day the week was judged on; None for the week in progress (not published)."""
+    if rollup is None or (rollup.as_of < rollup.week + datetime.timedelta(days=6) and rollup.as_of >= clock.today()):
+        return None
+    judged_end = timezone.make_aware(datetime.datetime.combine(rollup.as_of, datetime.time.max))
+    return Figure.history.model.objects.filter(
+        history_type="~",
+        indicator__task__action__plan=plan,
+        period_start__lte=rollup.week + datetime.timedelta(days=6),
+        history_date__gt=judged_end,
+    )
+
+
+def week_revisions(*, plan: Plan, rollup: Rollup | None) -> Revisions:
+    """已修订: the corrections to a published week's figures (when, who, which figure, old → new). Two queries."""
+    changes = _corrections(plan=plan, rollup=rollup)
+    if changes is None:
+        return Revisions(count=0, latest=[])
+    history = Figure.history.model.objects
+    before = history.filter(id=models.OuterRef("id"), history_date__lt=models.OuterRef("history_date")).order_by("-history_date")
+    latest = list(
+        changes.select_related("indicator", "department", "history_user")
+        .annotate(old_value=models.Subquery(before.values("value")[:1]), old_state=models.Subquery(before.values("state")[:1]))
+        .order_by("-history_date")[:REVISIONS_SHOWN]
+    )
+    return Revisions(count=changes.count(), latest=latest)
+
+
+def revised_indicators(*, plan: Plan, rollup: Rollup | None) -> set[int]:
+    """The indicators with a correction to a published week's figures (for exports); one query."""
+    changes = _corrections(plan=plan, rollup=rollup)
+    return set() if changes is None else set(changes.values_list("indicator_id", flat=True).distinct())
+
+
+def page_head(*, plan: Plan, week, rollup: Rollup | None = None) -> dict:
+    """What the head of every dashboard page shows (includes/freshness.html): the as-of week's plan row, the
+    stale mark, and the corrections made after the week was published. Pass `rollup` when already read."""
+    rollup = rollup if rollup is not None else plan_rollup(plan=plan, week=week)
+    return {"rollup": rollup, "stale": stale_rollup(plan=plan), "revisions": week_revisions(plan=plan, rollup=rollup)}

@@ -33,10 +33,9 @@ from metrics.dashboards.selectors import (
     indicator_series,
     indicator_week,
     monthly_scoreboard,
+    page_head,
     plan_and_action_rollups,
-    plan_rollup,
     scoreboard,
-    stale_rollup,
     task_ledger,
 )
 from metrics.dashboards.tables import (
@@ -76,7 +75,7 @@ def overview(request):
                 "", '<tr><th scope="row">{}</th><td>{}</td></tr>',
                 ((week.isoformat(), formatting.pct(value)) for week, value in trends.get(card.pk, [])),
             )
-        context.update(asof=asof, rollup=rollup, actions=cards, stale=stale_rollup(plan=plan))
+        context.update(asof=asof, actions=cards, **page_head(plan=plan, week=asof.week, rollup=rollup))
         if rollup:
             context["schedule_today"] = plain_share(frequency=Frequency.WEEKLY, year=plan.year, day=rollup.as_of) * 100
             context["days_to_checkpoint"] = (plan.checkpoint - rollup.as_of).days
@@ -126,14 +125,12 @@ class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        rollup = plan_rollup(plan=self.plan, week=self.asof.week)
         context.update(
             plan=self.plan,
             action=self.action,
             asof=self.asof,
-            rollup=rollup,
             action_rollup=action_rollups(plan=self.plan, week=self.asof.week).get(self.action.pk),
-            stale=stale_rollup(plan=self.plan),
+            **page_head(plan=self.plan, week=self.asof.week),
         )
         # The chart's table fallback, paged on its own (an action of a large plan has hundreds of indicators).
         indicators = ActionIndicatorTable(
@@ -172,8 +169,7 @@ def indicator_detail(request, pk):
         "plan": plan,
         "indicator": indicator,
         "asof": asof,
-        "rollup": plan_rollup(plan=plan, week=asof.week),
-        "stale": stale_rollup(plan=plan),
+        **page_head(plan=plan, week=asof.week),
         "progress": progress,
         "explanation": explain(progress, plan) if progress else [],
         "departments": DepartmentProgressTable(indicator_departments(indicator=indicator, week=asof.week), asof_query=asof.query),
@@ -219,8 +215,7 @@ def department_detail(request, pk):
         "plan": plan,
         "department": department,
         "asof": asof,
-        "rollup": plan_rollup(plan=plan, week=asof.week),
-        "stale": stale_rollup(plan=plan),
+        **page_head(plan=plan, week=asof.week),
         "score": scores[-1] if scores and scores[-1].week == asof.week else None,
         "indicators": DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), asof_query=asof.query),
         "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week), orderable=False),
@@ -261,8 +256,7 @@ def rankings(request):
         "asof": asof,
         "monthly": monthly,
         "shown_week": shown_week,
-        "rollup": plan_rollup(plan=plan, week=asof.week),
-        "stale": stale_rollup(plan=plan),
+        **page_head(plan=plan, week=asof.week),
         "table": ScoreboardTable(rows, asof_query=asof.query),
     }
     return render(request, "dashboards/rankings.html", context)

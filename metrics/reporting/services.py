@@ -212,7 +212,7 @@ def _apply(*, user, plan, department, frequency, start, sheet, figures, notes, m
     try:
         with transaction.atomic():
             if to_create:
-                bulk_create_with_history(to_create, Figure, default_user=user)
+                bulk_create_with_history(to_create, Figure, default_user=user, default_date=clock.now())
     except IntegrityError:
         raise SheetInvalid(
             {"__all__": _("Conflict: someone else saved this sheet at the same moment. Reload it to see their figures, then save again.")}
@@ -347,7 +347,7 @@ def _figures_update(figures: list[Figure], *, user) -> None:
     more to build in Python than the database spends on them (see bench/entry.py); elsewhere bulk_update.
     """
     if connection.vendor != "postgresql":
-        bulk_update_with_history(figures, Figure, ["state", "value", "note", "version", "updated"], default_user=user)
+        bulk_update_with_history(figures, Figure, ["state", "value", "note", "version", "updated"], default_user=user, default_date=clock.now())
         return
     rows, params = [], []
     for figure in figures:
@@ -360,7 +360,8 @@ def _figures_update(figures: list[Figure], *, user) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-    Figure.history.bulk_history_create(figures, update=True, default_user=user)
+    # Dated by the app's clock, so that a correction is placed against the weeks it revises (已修订).
+    Figure.history.bulk_history_create(figures, update=True, default_user=user, default_date=clock.now())
 
 
 def _blank(cell: CellInput) -> bool:

@@ -172,3 +172,40 @@ class MissingReportsOnPagesTests:
         assert 'data-field="incomplete"' not in page
         action = client.get(reverse("metrics:action_detail", args=[incomplete.indicator.task.action.number])).content.decode()
         assert f"{incomplete.departments_reported} / {incomplete.departments_expected} 单位已报" in action
+
+
+@pytest.mark.django_db
+class RevisedWeekTests:
+    def test_a_correction_to_a_published_week_marks_its_pages_and_exports(self, demo_plan, client):
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        from metrics.models import Figure, ReopenRequest
+        from tests.metrics.reporting import sheet_post, sheet_url
+
+        week18 = D(2022, 5, 2)
+        figure = Figure.objects.filter(period_start=week18, state="reported", indicator__frequency="weekly").select_related(
+            "department", "indicator").order_by("indicator__code", "department__code").first()
+        staff = figure.department.members.first()
+        supervisor = get_user_model().objects.get(username="supervisor")
+        client.force_login(staff)
+        client.post(reverse("metrics:reopen_request"), {"department": figure.department.code, "frequency": "weekly",
+                                                        "period": week18.isoformat(), "reason": "数字录错"})
+        client.force_login(supervisor)
+        client.post(reverse("metrics:reopen_decide", args=[ReopenRequest.objects.get().pk]), {"decision": "grant"})
+        client.force_login(staff)
+        corrected = figure.value + 1
+        post = sheet_post(figure.department, {figure.indicator: {"value": str(corrected), "version": figure.version, "note": "更正"}},
+                          period=week18)
+        assert client.post(sheet_url(figure.department, period=week18), post).status_code == 302
+
+        client.force_login(get_user_model().objects.get(username="leader"))
+        for week, revised in [(week18, True), (D(2022, 5, 9), True), (D(2022, 4, 25), False), (D(2022, 5, 16), False)]:
+            page = client.get(reverse("metrics:overview"), {"week": week.isoformat()}).content.decode()
+            assert ('data-revised="1"' in page) is revised, week
+        page = client.get(reverse("metrics:indicator_detail", args=[figure.indicator_id]), {"week": week18.isoformat()}).content.decode()
+        assert "已修订" in page and figure.indicator.name in page and "更正了什么" in page
+        out = io.StringIO()
+        call_command("progress_report", "--as-of", week18.isoformat(), "--format", "json", stdout=out, stderr=io.StringIO())
+        revised = {r["indicator_id"] for r in json.loads(out.getvalue()) if r["revised"]}
+        assert revised == {figure.indicator_id}

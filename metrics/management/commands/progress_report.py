@@ -3,7 +3,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from metrics.dashboards.selectors import indicator_progress
+from metrics.dashboards.selectors import indicator_progress, plan_rollup, revised_indicators
 from metrics.management.commands._plan_option import add_plan_options, get_plan
 from metrics.rollup.services import rollup_plan_week
 from planboard import formatting
@@ -13,11 +13,11 @@ FIELDS = [
     "indicator_id", "action_number", "task", "indicator", "unit", "kind", "annual_target", "actual",
     "completion_pct", "schedule_pct", "gap_pp", "light", "half_year_status", "attainment_pct", "recent_pace",
     "required_pace_half", "required_pace_year", "forecast_checkpoint", "pace_alert", "reason", "week", "as_of",
-    "latest_due", "departments_expected", "departments_reported", "data_complete",
+    "latest_due", "departments_expected", "departments_reported", "data_complete", "revised",
 ]
 
 
-def report_row(progress) -> dict:
+def report_row(progress, revised: set[int] = frozenset()) -> dict:
     """One indicator's row, formatted exactly as the pages format it."""
     indicator = progress.indicator
     return {
@@ -47,6 +47,7 @@ def report_row(progress) -> dict:
         "departments_expected": progress.departments_expected,
         "departments_reported": progress.departments_reported,
         "data_complete": progress.data_complete,
+        "revised": indicator.pk in revised,
     }
 
 
@@ -64,7 +65,8 @@ class Command(BaseCommand):
         if not rows.exists():
             self.stderr.write(f"Week of {week} was not rolled up yet; rolling it up now.")
             rollup_plan_week(plan=plan, day=as_of)
-        data = [report_row(p) for p in rows.all()]
+        revised = revised_indicators(plan=plan, rollup=plan_rollup(plan=plan, week=week))
+        data = [report_row(p, revised) for p in rows.all()]
         if format == "json":
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
         else:
