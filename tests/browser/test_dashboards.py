@@ -7,8 +7,10 @@ import re
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
-from actions.models import Department
+from actions.models import Department, Indicator
+from metrics.models import Figure
 from metrics.rollup.services import rollup_plan_weeks
 from planboard.roles import Role
 from tests.factories import load_small_plan, make_user
@@ -94,8 +96,13 @@ def small(settings):
     plan = load_small_plan()
     make_user("leader", role=Role.LEADER)
     make_user("staff-a", role=Role.STAFF, departments=[Department.objects.get(code="dept-a")])
+    # 乙局 has reported this week already, so the total is complete (not 未报) once 甲局 saves.
+    for indicator in Indicator.objects.filter(task__action__plan=plan):
+        Figure.objects.create(indicator=indicator, department=Department.objects.get(code="dept-b"),
+                              period_start=datetime.date(2022, 5, 16), value=1, entered_at=timezone.now())
     rollup_plan_weeks(plan=plan, first=datetime.date(2022, 5, 2), last=datetime.date(2022, 5, 20))
     return plan
+
 
 
 class SavedFigureTests:
