@@ -4,7 +4,10 @@
 |---|---|---|---|---|---|
 | see the sheet | yes | no (403) | yes, read-only | yes, read-only | login page |
 | save / submit | yes, until approved or locked | no | no | no | no |
-| approve / return / reopen | no | no | yes | no | no |
+| approve / return / reopen | no | no | yes, except its own department's | no | no |
+
+Segregation of duties: an account that is both staff of a department and in the supervision office may not
+approve or return that department's sheets, nor decide its reopen requests (`can_review_department`).
 
 Anonymous visitors never get here: LoginRequiredMiddleware sends them to the login page.
 """
@@ -41,7 +44,27 @@ def can_edit(user, department: Department) -> bool:
 
 
 def can_review(user) -> bool:
+    """In the supervision office: may see the review queue and review sheets of departments it is not staff of."""
     return roles.is_supervisor(user)
+
+
+def can_review_department(user, department: Department) -> bool:
+    """May approve, return or reopen this department's sheets: a supervisor who is not its own staff.
+
+    Segregation of duties: an account in both the staff and the supervisor groups never judges its own
+    department's figures, nor grants its own department's reopen requests.
+    """
+    return can_review(user) and not is_member(user, department)
+
+
+def require_review(user, department: Department) -> None:
+    """Raise PermissionDenied unless the user may review the department's sheets, saying why."""
+    require(can_review(user))
+    require(
+        can_review_department(user, department),
+        _("You are staff of %(department)s: another member of the supervision office must review its sheets and reopen requests.")
+        % {"department": department.short_name or department.name},
+    )
 
 
 def require(allowed: bool, message: str | None = None) -> None:

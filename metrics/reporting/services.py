@@ -406,7 +406,8 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
 def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> Sheet:
     """The supervision office approves a submitted sheet (its figures lock) or returns it with a comment."""
     permissions.require(permissions.can_review(user))
-    sheet = Sheet.objects.select_for_update().select_related("plan").get(pk=sheet.pk)
+    sheet = Sheet.objects.select_for_update().select_related("plan", "department").get(pk=sheet.pk)
+    permissions.require_review(user, sheet.department)
     if sheet.status != SheetStatus.SUBMITTED:
         raise SheetInvalid({"__all__": _("Only a submitted sheet can be approved or returned; this one is %(status)s.") % {"status": sheet.get_status_display()}})
     comment = comment.strip()
@@ -450,7 +451,8 @@ def reopen_request(*, user, plan: Plan, department: Department, frequency: str, 
 def reopen_decide(*, user, request: ReopenRequest, grant: bool, note: str = "") -> ReopenRequest:
     """The supervision office grants (the sheet opens for the plan's lock period) or refuses a reopen request."""
     permissions.require(permissions.can_review(user))
-    request = ReopenRequest.objects.select_for_update().select_related("sheet__plan").get(pk=request.pk)
+    request = ReopenRequest.objects.select_for_update().select_related("sheet__plan", "sheet__department").get(pk=request.pk)
+    permissions.require_review(user, request.sheet.department)
     if request.status != ReopenStatus.PENDING:
         raise SheetInvalid({"__all__": _("This request was already decided.")})
     request.status = ReopenStatus.GRANTED if grant else ReopenStatus.REFUSED
