@@ -6,12 +6,11 @@ import re
 
 import openpyxl
 import pytest
-from django.core.management import call_command
 
 from actions.models import Department
 from metrics.rollup.services import rollup_plan_weeks
 from planboard.roles import Role
-from tests.factories import load_small_plan, make_user
+from tests.factories import load_small_plan, make_user, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +33,7 @@ def login(page, base, username, password):
 @pytest.fixture
 def demo(settings):
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
-    call_command("seed_demo", verbosity=0)
+    seed_demo(verbosity=0)
 
 
 class DashboardFlowTests:
