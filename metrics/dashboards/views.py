@@ -12,7 +12,6 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
-from django_tables2.export import ExportMixin
 
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator
@@ -49,6 +48,7 @@ from metrics.dashboards.tables import (
     ScoreboardTable,
 )
 from planboard import formatting
+from planboard.exports import SafeExportMixin
 from planboard.clock import today
 from planboard.periods import period_start
 
@@ -103,7 +103,7 @@ def overview_data(request):
     )
 
 
-class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
+class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
     """An action's ledger (台账) at the as-of week: sortable, filterable, paginated, exportable; its indicators' chart."""
 
     table_class = LedgerTable

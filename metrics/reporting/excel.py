@@ -9,6 +9,7 @@ from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from metrics.reporting.forms import CellInput
+from planboard.exports import from_spreadsheet, to_spreadsheet
 
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
 META_SHEET = "meta"
@@ -29,7 +30,7 @@ def sheet_workbook(*, plan, department, frequency, start, rows) -> bytes:
         "ID", _("Action"), _("Task"), _("Indicator"), _("Unit"), _("Staff enter"), _("Value"),
         _("Not applicable (是)"), _("Note"), _("Version"),
     ]
-    data.append(headers)
+    data.append([to_spreadsheet(str(header)) for header in headers])
     for cell in data[1]:
         cell.font = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF4CC")
@@ -39,9 +40,10 @@ def sheet_workbook(*, plan, department, frequency, start, rows) -> bytes:
             _("Amount of the period") if indicator.is_summed else _("Year-to-date rate (%)")
         )
         value = row.input_value
+        texts = [str(indicator.task.action), indicator.task.title, indicator.name, indicator.unit, str(mode)]
         data.append([
-            indicator.pk, str(indicator.task.action), indicator.task.title, indicator.name, indicator.unit, mode,
-            float(value) if value else None, "是" if row.not_applicable else None, row.note or None, row.version,
+            indicator.pk, *map(to_spreadsheet, texts),
+            float(value) if value else None, "是" if row.not_applicable else None, to_spreadsheet(row.note) or None, row.version,
         ])
         for column in (COL_VALUE, COL_NA, COL_NOTE):
             data.cell(row=data.max_row, column=column).fill = fill
@@ -103,7 +105,7 @@ def read_workbook(upload, *, department, frequency, start) -> dict[int, CellInpu
                 value = int(value)
             na = str(row[COL_NA - 1] or "").strip().lower() in YES
             cells[indicator_id] = CellInput(
-                raw="" if value is None else str(value), not_applicable=na, note=str(row[COL_NOTE - 1] or ""), version=version
+                raw="" if value is None else str(value), not_applicable=na, note=from_spreadsheet(str(row[COL_NOTE - 1] or "")), version=version
             )
         return cells
     finally:
