@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from actions.models import Department
 from metrics.choices import SheetStatus
 from planboard import roles
-from planboard.periods import due_at, period_start
+from planboard.periods import due_at, in_plan_year, period_start, year_last, year_start
 
 
 def is_member(user, department: Department) -> bool:
@@ -86,8 +86,19 @@ def lock_date(plan, frequency: str, start: datetime.date) -> datetime.date:
     return due_at(plan, start, frequency).date() + datetime.timedelta(days=plan.lock_after_days)
 
 
+def outside_plan(*, plan, frequency: str, day: datetime.date) -> str | None:
+    """Why a period cannot be named at all (it is not one of the plan year's), or None when it is."""
+    if in_plan_year(day, frequency, plan.year):
+        return None
+    return _("%(day)s is outside the %(year)s plan: choose a period from %(first)s to %(last)s.") % {
+        "day": day.isoformat(), "year": plan.year, "first": year_start(plan.year, frequency), "last": year_last(plan.year, frequency),
+    }
+
+
 def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: datetime.date) -> Lock | None:
     """Why the period's sheet is closed to changes today, or None when staff may change it."""
+    if outside := outside_plan(plan=plan, frequency=frequency, day=start):
+        return Lock("outside", outside)
     if start > period_start(today, frequency):
         return Lock("future", _("This period has not started yet: figures can be entered from %(day)s.") % {"day": start})
     if sheet is not None and sheet.status == SheetStatus.APPROVED:
