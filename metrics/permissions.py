@@ -1,4 +1,9 @@
-"""Who may see, fill and review report sheets: the one place every reporting view and service asks.
+"""Who may see, fill and review report sheets and a department's own records: the one place views and services ask.
+
+Visibility (比武打擂 is public inside the district): every signed-in user sees the roll-ups (plan, action,
+task, indicator and per-department progress numbers, lights, scores and rankings). A department's own records,
+its raw figures, its progress notes (进展情况, 存在问题, 下步计划) and its evidence files, are seen only by its
+staff, the supervision office and leaders (`can_view`; `visible_departments` restricts a list).
 
 | | staff of the department | staff of another department | supervisor | leader | anonymous |
 |---|---|---|---|---|---|
@@ -25,17 +30,29 @@ from planboard import roles
 from planboard.periods import due_at, in_plan_year, period_start, year_last, year_start
 
 
-def is_member(user, department: Department) -> bool:
-    """Staff of the department: in the staff role and a member of it."""
+def _member_of(user) -> set[int]:
+    """The ids of the departments the user is staff of (none unless in the staff role); cached on the user."""
     if not user.is_authenticated or not roles.is_staff_member(user):
-        return False
+        return set()
     if not hasattr(user, "_planboard_departments"):
         user._planboard_departments = set(user.departments.values_list("pk", flat=True))
-    return department.pk in user._planboard_departments
+    return user._planboard_departments
+
+
+def is_member(user, department: Department) -> bool:
+    """Staff of the department: in the staff role and a member of it."""
+    return department.pk in _member_of(user)
 
 
 def can_view(user, department: Department) -> bool:
     return is_member(user, department) or roles.is_supervisor(user) or roles.is_leader(user)
+
+
+def visible_departments(user) -> set[int] | None:
+    """The departments whose own records (figures, notes, evidence) the user may see: None means every one."""
+    if roles.is_supervisor(user) or roles.is_leader(user):
+        return None
+    return set(_member_of(user))
 
 
 def can_edit(user, department: Department) -> bool:

@@ -17,6 +17,7 @@ from actions.choices import Frequency
 from actions.models import Action, Department, Indicator
 from actions.schedule import plain_share
 from actions.selectors import action_cards, plan_current
+from metrics import permissions
 from metrics.dashboards.asof import as_of_week
 from metrics.dashboards.explanations import explain
 from metrics.dashboards.filtersets import LedgerFilterSet
@@ -118,7 +119,7 @@ class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return task_ledger(action=self.action, week=self.asof.week)
+        return task_ledger(action=self.action, week=self.asof.week, user=self.request.user)
 
     def get_export_filename(self, export_format):
         week = self.asof.week.isoformat() if self.asof.week else "none"
@@ -166,7 +167,7 @@ def indicator_detail(request, pk):
     indicator = get_object_or_404(Indicator.objects.select_related("task__action"), pk=pk, task__action__plan=plan)
     asof = as_of_week(request, plan)
     progress = indicator_week(indicator=indicator, week=asof.week)
-    figures = FigureTable(indicator_figures(indicator=indicator, until=asof.week))
+    figures = FigureTable(indicator_figures(indicator=indicator, until=asof.week, user=request.user))
     RequestConfig(request, paginate={"per_page": 20}).configure(figures)
     context = {
         "plan": plan,
@@ -178,6 +179,7 @@ def indicator_detail(request, pk):
         "explanation": explain(progress, plan) if progress else [],
         "departments": DepartmentProgressTable(indicator_departments(indicator=indicator, week=asof.week), asof_query=asof.query),
         "figures": figures,
+        "figures_restricted": permissions.visible_departments(request.user) is not None,
     }
     return render(request, "dashboards/indicator_detail.html", context)
 
@@ -223,7 +225,7 @@ def department_detail(request, pk):
         "stale": stale_rollup(plan=plan),
         "score": scores[-1] if scores and scores[-1].week == asof.week else None,
         "indicators": DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), asof_query=asof.query),
-        "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week), orderable=False),
+        "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week, user=request.user), orderable=False),
         "weeks": DepartmentWeekTable(list(reversed(scores))),
     }
     return render(request, "dashboards/department_detail.html", context)
