@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Max, Sum
+from django.http import HttpRequest
 
 from actions.models import Department, Indicator, IndicatorDepartment
 from metrics.choices import FigureState
@@ -38,7 +39,7 @@ class SeedDemoTests:
             staff = users.get(username=f"staff-{department.code}")
             assert list(staff.departments.all()) == [department]
         assert 15 <= Department.objects.count() <= 20
-        assert client.login(username="staff-industry", password=DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), username="staff-industry", password=DEMO_PASSWORD)
 
     def test_it_is_deterministic_and_safe_to_run_again(self, demo):
         first = snapshot()
