@@ -65,10 +65,10 @@ def main():
 
     if not Plan.objects.filter(year=YEAR).exists():
         started = time.monotonic()
-        subprocess.run([*manage, "seed_demo", "--scale", "--scale-year", str(YEAR)], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run([*manage, "seed_demo", "--force", "--scale", "--scale-year", str(YEAR)], check=True, env=env, stdout=subprocess.DEVNULL)
         # The demo plan as well (its own year), with its accounts: the leader signs in below.
         subprocess.run([*manage, "load_plan"], check=True, env=env, stdout=subprocess.DEVNULL)
-        subprocess.run([*manage, "seed_demo", "--year", "2022"], check=True, env={**env, "PLANBOARD_TODAY": "2022-05-20"},
+        subprocess.run([*manage, "seed_demo", "--force", "--year", "2022"], check=True, env={**env, "PLANBOARD_TODAY": "2022-05-20"},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         print(f"seeded in {time.monotonic() - started:.0f} s")
     plan = Plan.objects.get(year=YEAR)

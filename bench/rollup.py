@@ -54,7 +54,7 @@ def main():
     if plan is None or Figure.objects.filter(indicator__task__action__plan=plan).count() != expected:
         started = time.monotonic()
         subprocess.run(
-            [*manage, "seed_demo", "--scale", "--scale-year", str(YEAR), "--indicators", str(args.indicators),
+            [*manage, "seed_demo", "--force", "--scale", "--scale-year", str(YEAR), "--indicators", str(args.indicators),
              "--departments", str(args.departments), "--per-indicator", str(args.per_indicator), "--weeks", str(args.weeks)],
             check=True, env=env, stdout=subprocess.DEVNULL,
         )

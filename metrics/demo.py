@@ -49,8 +49,12 @@ def demo_today(plan: Plan, pinned: datetime.date | None) -> datetime.date:
 
 
 @transaction.atomic
-def seed_accounts(*, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
-    """Create (or reset the password of) one account per role and one staff account per department."""
+def seed_accounts(*, password: str = DEMO_PASSWORD, with_superuser: bool = True) -> list[DemoAccount]:
+    """Create (or reset the password of) one account per role and one staff account per department.
+
+    With `with_superuser`, also the superuser `admin`; without, an existing `admin` that still has the
+    published demo password loses it (it can be given a new one with `changepassword admin`).
+    """
     User = get_user_model()
     groups = {role: Group.objects.get_or_create(name=role.value)[0] for role in Role}
 
@@ -64,12 +68,15 @@ def seed_accounts(*, password: str = DEMO_PASSWORD) -> list[DemoAccount]:
             user.groups.add(groups[role])
         return user
 
-    accounts = [
-        DemoAccount("admin", "superuser"),
-        DemoAccount("leader", Role.LEADER.label),
-        DemoAccount("supervisor", Role.SUPERVISOR.label),
-    ]
-    account("admin", role=None, is_staff=True, is_superuser=True, first_name="系统管理员")
+    accounts = [DemoAccount("leader", Role.LEADER.label), DemoAccount("supervisor", Role.SUPERVISOR.label)]
+    if with_superuser:
+        accounts.insert(0, DemoAccount("admin", "superuser"))
+        account("admin", role=None, is_staff=True, is_superuser=True, first_name="系统管理员")
+    else:
+        for admin in User.objects.filter(username="admin"):
+            if admin.check_password(DEMO_PASSWORD):
+                admin.set_unusable_password()
+                admin.save(update_fields=["password"])
     account("leader", role=Role.LEADER, first_name="区领导")
     account("supervisor", role=Role.SUPERVISOR, first_name="督查办")
     for department in Department.objects.all():

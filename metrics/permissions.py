@@ -1,10 +1,18 @@
-"""Who may see, fill and review report sheets: the one place every reporting view and service asks.
+"""Who may see, fill and review report sheets and a department's own records: the one place views and services ask.
+
+Visibility (比武打擂 is public inside the district): every signed-in user sees the roll-ups (plan, action,
+task, indicator and per-department progress numbers, lights, scores and rankings). A department's own records,
+its raw figures, its progress notes (进展情况, 存在问题, 下步计划) and its evidence files, are seen only by its
+staff, the supervision office and leaders (`can_view`; `visible_departments` restricts a list).
 
 | | staff of the department | staff of another department | supervisor | leader | anonymous |
 |---|---|---|---|---|---|
 | see the sheet | yes | no (403) | yes, read-only | yes, read-only | login page |
 | save / submit | yes, until approved or locked | no | no | no | no |
-| approve / return / reopen | no | no | yes | no | no |
+| approve / return / reopen | no | no | yes, except its own department's | no | no |
+
+Segregation of duties: an account that is both staff of a department and in the supervision office may not
+approve or return that department's sheets, nor decide its reopen requests (`can_review_department`).
 
 Anonymous visitors never get here: LoginRequiredMiddleware sends them to the login page.
 """
@@ -19,20 +27,32 @@ from django.utils.translation import gettext as _
 from actions.models import Department
 from metrics.choices import SheetStatus
 from planboard import roles
-from planboard.periods import due_at, period_start
+from planboard.periods import due_at, in_plan_year, period_start, year_last, year_start
+
+
+def _member_of(user) -> set[int]:
+    """The ids of the departments the user is staff of (none unless in the staff role); cached on the user."""
+    if not user.is_authenticated or not roles.is_staff_member(user):
+        return set()
+    if not hasattr(user, "_planboard_departments"):
+        user._planboard_departments = set(user.departments.values_list("pk", flat=True))
+    return user._planboard_departments
 
 
 def is_member(user, department: Department) -> bool:
     """Staff of the department: in the staff role and a member of it."""
-    if not user.is_authenticated or not roles.is_staff_member(user):
-        return False
-    if not hasattr(user, "_planboard_departments"):
-        user._planboard_departments = set(user.departments.values_list("pk", flat=True))
-    return department.pk in user._planboard_departments
+    return department.pk in _member_of(user)
 
 
 def can_view(user, department: Department) -> bool:
     return is_member(user, department) or roles.is_supervisor(user) or roles.is_leader(user)
+
+
+def visible_departments(user) -> set[int] | None:
+    """The departments whose own records (figures, notes, evidence) the user may see: None means every one."""
+    if roles.is_supervisor(user) or roles.is_leader(user):
+        return None
+    return set(_member_of(user))
 
 
 def can_edit(user, department: Department) -> bool:
@@ -41,7 +61,27 @@ def can_edit(user, department: Department) -> bool:
 
 
 def can_review(user) -> bool:
+    """In the supervision office: may see the review queue and review sheets of departments it is not staff of."""
     return roles.is_supervisor(user)
+
+
+def can_review_department(user, department: Department) -> bool:
+    """May approve, return or reopen this department's sheets: a supervisor who is not its own staff.
+
+    Segregation of duties: an account in both the staff and the supervisor groups never judges its own
+    department's figures, nor grants its own department's reopen requests.
+    """
+    return can_review(user) and not is_member(user, department)
+
+
+def require_review(user, department: Department) -> None:
+    """Raise PermissionDenied unless the user may review the department's sheets, saying why."""
+    require(can_review(user))
+    require(
+        can_review_department(user, department),
+        _("You are staff of %(department)s: another member of the supervision office must review its sheets and reopen requests.")
+        % {"department": department.short_name or department.name},
+    )
 
 
 def require(allowed: bool, message: str | None = None) -> None:
@@ -63,8 +103,19 @@ def lock_date(plan, frequency: str, start: datetime.date) -> datetime.date:
     return due_at(plan, start, frequency).date() + datetime.timedelta(days=plan.lock_after_days)
 
 
+def outside_plan(*, plan, frequency: str, day: datetime.date) -> str | None:
+    """Why a period cannot be named at all (it is not one of the plan year's), or None when it is."""
+    if in_plan_year(day, frequency, plan.year):
+        return None
+    return _("%(day)s is outside the %(year)s plan: choose a period from %(first)s to %(last)s.") % {
+        "day": day.isoformat(), "year": plan.year, "first": year_start(plan.year, frequency), "last": year_last(plan.year, frequency),
+    }
+
+
 def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: datetime.date) -> Lock | None:
     """Why the period's sheet is closed to changes today, or None when staff may change it."""
+    if outside := outside_plan(plan=plan, frequency=frequency, day=start):
+        return Lock("outside", outside)
     if start > period_start(today, frequency):
         return Lock("future", _("This period has not started yet: figures can be entered from %(day)s.") % {"day": start})
     if sheet is not None and sheet.status == SheetStatus.APPROVED:

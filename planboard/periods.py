@@ -88,3 +88,21 @@ def previous_period(start: datetime.date, frequency: str) -> datetime.date:
 
 def next_period(start: datetime.date, frequency: str) -> datetime.date:
     return period_end(start, frequency) + datetime.timedelta(days=1)
+
+
+def year_last(year: int, frequency: str) -> datetime.date:
+    """The last period of a plan year: the Monday of the ISO year's last week, or 1 December."""
+    if frequency == Frequency.WEEKLY:
+        return datetime.date.fromisocalendar(year, datetime.date(year, 12, 28).isocalendar().week, 1)
+    return datetime.date(year, 12, 1)
+
+
+def in_plan_year(day: datetime.date, frequency: str, year: int) -> bool:
+    """Whether the period containing `day` is one of the plan year's: the one rule for dates a user may name.
+
+    Safe for any date, 0001-01-01 and 9999-12-31 included (nothing is computed past the period's start).
+    """
+    start = period_start(day, frequency)
+    if frequency == Frequency.WEEKLY:
+        return start.isocalendar().year == year
+    return start.year == year

@@ -1,12 +1,15 @@
 """Settings for planboard, read from the environment.
 
 The defaults run on a laptop with no services: SQLite in the project folder, Celery tasks run eagerly.
-Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0.
+Production sets DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS and DEBUG=0, and
+PLANBOARD_BEHIND_PROXY=1 when a reverse proxy terminates TLS (see "HTTPS" below).
 """
 
+import datetime
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from planboard.env import env_bool, env_database, env_date, env_int, env_list, env_str
@@ -42,12 +45,14 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "simple_history",
+    "axes",
     "actions",
     "metrics",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "planboard.middleware.LanguageMiddleware",
@@ -57,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "planboard.urls"
@@ -100,6 +107,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Brute-force protection by django-axes (pinned in requirements.txt): a well-kept library that counts failed
+# sign-ins in the database, for the site's login and the admin's alike, and gives the admin a list of them.
+# After AXES_FAILURE_LIMIT failures an account is blocked, whichever address they came from, and so is an
+# address, whichever accounts it tried; for AXES_COOLOFF_MINUTES (0: until an administrator lifts it).
+# An administrator lifts a block by deleting its row under 访问尝试 in the admin, or with
+# `manage.py axes_reset_username <name>` / `axes_reset_ip <address>` / `axes_reset` (everything).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=60)) or None
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "planboard.security.client_ip"
+AXES_LOCKOUT_CALLABLE = "planboard.security.lockout_response"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -133,10 +154,49 @@ STORAGES = {
     },
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS. Production serves planboard over HTTPS only, usually behind a reverse proxy that terminates TLS.
+# PLANBOARD_BEHIND_PROXY=1 says such a proxy is in front and, on every request, OVERWRITES X-Forwarded-Proto
+# (with the scheme the client used) and APPENDS the client's address to X-Forwarded-For; nginx:
+#     proxy_set_header X-Forwarded-Proto $scheme;
+#     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+# Only then does Django believe X-Forwarded-Proto: without a proxy that overwrites it, any client could send
+# "https" itself. Behind a TLS proxy without PLANBOARD_BEHIND_PROXY=1 every request looks like plain http,
+# and SECURE_SSL_REDIRECT sends the browser round in circles: set one or the other.
+PLANBOARD_BEHIND_PROXY = env_bool("PLANBOARD_BEHIND_PROXY", default=False)
+if PLANBOARD_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# With DEBUG off the defaults are HTTPS-only: secure cookies, plain http redirected to https (except the health
+# check, which load balancers call over http), and HSTS for a year with subdomains and preload (browsers take
+# HSTS only from HTTPS responses). SECURE_COOKIES=0, SECURE_SSL_REDIRECT=0 and SECURE_HSTS_SECONDS=0 turn them
+# off, e.g. for a test server on plain http; start HSTS low (SECURE_HSTS_SECONDS=300) on a first deployment.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+
+# Content-Security-Policy by django-csp (pinned in requirements.txt; Django 5.2 has no CSP of its own).
+# Everything is served from the site itself (Chart.js from node_modules through static files), and no
+# template has an inline script, style or event handler, so the policy allows nothing else. A page that
+# needs an exception says why next to it. CSP_REPORT_ONLY=1 sends it as Report-Only while trying a change.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", default=False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, None
 
 # Celery: with no broker configured, tasks run eagerly in the calling process.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

@@ -25,6 +25,9 @@ legacy = [
     path("actions/", include(([path("<int:number>/", _moved("metrics:action_detail"), name="action_detail")], "actions"))),
 ]
 
+# A BadRequest raised by a view shows its reason (the default 400 page says nothing).
+handler400 = "planboard.views.bad_request"
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),

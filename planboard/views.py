@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
@@ -16,3 +18,9 @@ def home(request):
     url = reverse("metrics:overview")
     query = request.META.get("QUERY_STRING", "")
     return HttpResponseRedirect(f"{url}?{query}" if query else url)
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """The 400 page, saying why for the BadRequest this app raises itself (other 400s keep their reasons unsaid)."""
+    reason = str(exception) if type(exception) is BadRequest else ""
+    return render(request, template_name, {"reason": reason}, status=400)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from actions.models import Department
 from planboard.roles import Role
-from tests.factories import load_small_plan, make_user
+from tests.factories import load_small_plan, make_user, seed_demo
 
 
 @dataclass
@@ -60,12 +60,10 @@ def demo_plan(db, settings):
     """seed_demo's 2022 plan, figures up to 20 May 2022 rolled up every week, and its accounts."""
     import datetime
 
-    from django.core.management import call_command
-
     from actions.models import Plan
 
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
-    call_command("seed_demo", verbosity=0)
+    seed_demo(verbosity=0)
     return Plan.objects.get(year=2022)
 
 
@@ -127,5 +125,5 @@ def two_plans(cast, settings):
     rollup_plan_weeks(plan=small, first=datetime.date(2021, 5, 1), last=datetime.date(2021, 5, 20))
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
     call_command("load_plan", verbosity=0, stdout=StringIO())
-    call_command("seed_demo", "--year", "2022", verbosity=0, stdout=StringIO())
+    seed_demo("--year", "2022", verbosity=0, stdout=StringIO())
     return TwoPlans(small, Plan.objects.get(year=2022), datetime.date(2021, 5, 20), datetime.date(2022, 5, 20))

@@ -4,6 +4,8 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import override_settings
 
 from actions.plan_file import validate_plan
 from actions.services import plan_load
@@ -67,3 +69,9 @@ def make_user(username: str, *, role: Role | None = None, departments=(), passwo
     for department in departments:
         department.members.add(user)
     return user
+
+
+def seed_demo(*args, **options) -> None:
+    """Run seed_demo as on a developer's machine, with DEBUG on (it refuses other databases without --force)."""
+    with override_settings(DEBUG=True):
+        call_command("seed_demo", *args, **options)

@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from actions.models import Plan, Task
+from metrics import permissions
 from metrics.choices import Light, RollupLevel
 from metrics.models import (
     DepartmentIndicatorProgress,
@@ -84,27 +85,34 @@ def action_trends(*, plan: Plan, until) -> dict[int, list[tuple]]:
     return trends
 
 
-def task_ledger(*, action, week) -> QuerySet[Task]:
+def task_ledger(*, action, week, user) -> QuerySet[Task]:
     """An action's ledger (台账); see ledger_rows for the columns and the task light rule."""
-    return ledger_rows(Task.objects.filter(action=action), week=week)
+    return ledger_rows(Task.objects.filter(action=action), week=week, user=user)
 
 
-def department_tasks(*, plan, department, week) -> QuerySet[Task]:
+def department_tasks(*, plan, department, week, user) -> QuerySet[Task]:
     """The tasks a department leads, as ledger rows of the as-of week."""
-    return ledger_rows(Task.objects.filter(action__plan=plan, lead_department=department), week=week).order_by("action__number", "number")
+    return ledger_rows(
+        Task.objects.filter(action__plan=plan, lead_department=department), week=week, user=user
+    ).order_by("action__number", "number")
 
 
-def ledger_rows(tasks: QuerySet[Task], *, week) -> QuerySet[Task]:
+def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
     """An action's ledger (台账): its tasks with the task row of the roll-up and the latest progress note.
 
     The task's light is its stored roll-up row's (metrics.rollup.engine.aggregate_light_sql, the rule the
-    action cards and the plan use too); before any roll-up it is none. The progress columns are the latest note of the task's lead department up to the as-of week. One query.
+    action cards and the plan use too); before any roll-up it is none. The progress columns are the latest
+    note of the task's lead department up to the as-of week, blank where the user may not see that
+    department's notes (metrics.permissions). One query.
     """
     rollup = Rollup.objects.filter(task_id=models.OuterRef("pk"), level=RollupLevel.TASK, week=week)
     note = ProgressNote.objects.filter(
         task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"),
         period_start__lte=(week + datetime.timedelta(days=6)) if week else None,
     ).order_by("-period_start")
+    visible = permissions.visible_departments(user)
+    if visible is not None:
+        note = note.filter(department_id__in=visible)
 
     def col(name, qs=rollup):
         return models.Subquery(qs.values(name)[:1])
@@ -167,14 +175,14 @@ def indicator_departments(*, indicator, week) -> QuerySet:
     )
 
 
-def indicator_figures(*, indicator, until) -> QuerySet[Figure]:
-    """The indicator's figures of periods started by the end of the as-of week, newest first."""
+def indicator_figures(*, indicator, until, user) -> QuerySet[Figure]:
+    """The indicator's figures of periods started by the end of the as-of week that the user may see, newest first."""
     end = until + datetime.timedelta(days=6) if until else datetime.date.min
-    return (
-        Figure.objects.filter(indicator=indicator, period_start__lte=end)
-        .select_related("department", "entered_by")
-        .order_by("-period_start", "department__name")
-    )
+    figures = Figure.objects.filter(indicator=indicator, period_start__lte=end)
+    visible = permissions.visible_departments(user)
+    if visible is not None:
+        figures = figures.filter(department_id__in=visible)
+    return figures.select_related("department", "entered_by").order_by("-period_start", "department__name")
 
 
 def department_indicators(*, department, week) -> QuerySet:

@@ -12,12 +12,12 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 from django_tables2 import RequestConfig, SingleTableMixin
-from django_tables2.export import ExportMixin
 
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator
 from actions.schedule import plain_share
 from actions.selectors import action_cards, plan_current
+from metrics import permissions
 from metrics.dashboards.asof import as_of_week
 from metrics.dashboards.explanations import explain
 from metrics.dashboards.filtersets import LedgerFilterSet
@@ -49,6 +49,7 @@ from metrics.dashboards.tables import (
 )
 from planboard import formatting
 from planboard.clock import today
+from planboard.exports import SafeExportMixin
 from planboard.periods import period_start
 
 
@@ -102,7 +103,7 @@ def overview_data(request):
     )
 
 
-class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
+class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
     """An action's ledger (台账) at the as-of week: sortable, filterable, paginated, exportable; its indicators' chart."""
 
     table_class = LedgerTable
@@ -117,7 +118,7 @@ class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):
-        return task_ledger(action=self.action, week=self.asof.week)
+        return task_ledger(action=self.action, week=self.asof.week, user=self.request.user)
 
     def get_export_filename(self, export_format):
         week = self.asof.week.isoformat() if self.asof.week else "none"
@@ -163,7 +164,7 @@ def indicator_detail(request, pk):
     indicator = get_object_or_404(Indicator.objects.select_related("task__action"), pk=pk, task__action__plan=plan)
     asof = as_of_week(request, plan)
     progress = indicator_week(indicator=indicator, week=asof.week)
-    figures = FigureTable(indicator_figures(indicator=indicator, until=asof.week))
+    figures = FigureTable(indicator_figures(indicator=indicator, until=asof.week, user=request.user))
     RequestConfig(request, paginate={"per_page": 20}).configure(figures)
     context = {
         "plan": plan,
@@ -174,6 +175,7 @@ def indicator_detail(request, pk):
         "explanation": explain(progress, plan) if progress else [],
         "departments": DepartmentProgressTable(indicator_departments(indicator=indicator, week=asof.week), asof_query=asof.query),
         "figures": figures,
+        "figures_restricted": permissions.visible_departments(request.user) is not None,
     }
     return render(request, "dashboards/indicator_detail.html", context)
 
@@ -218,7 +220,7 @@ def department_detail(request, pk):
         **page_head(plan=plan, week=asof.week),
         "score": scores[-1] if scores and scores[-1].week == asof.week else None,
         "indicators": DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), asof_query=asof.query),
-        "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week), orderable=False),
+        "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week, user=request.user), orderable=False),
         "weeks": DepartmentWeekTable(list(reversed(scores))),
     }
     return render(request, "dashboards/department_detail.html", context)

@@ -9,8 +9,16 @@ from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from metrics.reporting.forms import CellInput
+from planboard.exports import from_spreadsheet, to_spreadsheet
 
 MAX_WORKBOOK_BYTES = 5 * 1024 * 1024
+# A template of the largest sheet unpacks to well under 1 MB; a zip bomb of 137 KB unpacks to 51 MB of shared
+# strings, all of which openpyxl would hold in memory. Checked on the zip's directory before openpyxl opens it
+# (zipfile never inflates a member past the size its directory declares).
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024
+MAX_MEMBERS = 100
+MAX_ROWS = 5000
+MAX_COLUMNS = 30
 META_SHEET = "meta"
 YES = {"是", "y", "yes", "1", "x", "✓", "√", "true", "不适用", "n/a"}
 # Columns of the data sheet (1-based): the hidden id and version make the upload unambiguous and conflict-checked.
@@ -29,7 +37,7 @@ def sheet_workbook(*, plan, department, frequency, start, rows) -> bytes:
         "ID", _("Action"), _("Task"), _("Indicator"), _("Unit"), _("Staff enter"), _("Value"),
         _("Not applicable (是)"), _("Note"), _("Version"),
     ]
-    data.append(headers)
+    data.append([to_spreadsheet(str(header)) for header in headers])
     for cell in data[1]:
         cell.font = Font(bold=True)
     fill = PatternFill("solid", fgColor="FFF4CC")
@@ -39,9 +47,10 @@ def sheet_workbook(*, plan, department, frequency, start, rows) -> bytes:
             _("Amount of the period") if indicator.is_summed else _("Year-to-date rate (%)")
         )
         value = row.input_value
+        texts = [str(indicator.task.action), indicator.task.title, indicator.name, indicator.unit, str(mode)]
         data.append([
-            indicator.pk, str(indicator.task.action), indicator.task.title, indicator.name, indicator.unit, mode,
-            float(value) if value else None, "是" if row.not_applicable else None, row.note or None, row.version,
+            indicator.pk, *map(to_spreadsheet, texts),
+            float(value) if value else None, "是" if row.not_applicable else None, to_spreadsheet(row.note) or None, row.version,
         ])
         for column in (COL_VALUE, COL_NA, COL_NOTE):
             data.cell(row=data.max_row, column=column).fill = fill
@@ -75,6 +84,7 @@ def read_workbook(upload, *, department, frequency, start) -> dict[int, CellInpu
     upload.seek(0)
     if head != b"PK\x03\x04":
         raise WorkbookError(_("This is not an .xlsx workbook: download the template from this page and fill it in."))
+    _check_zip(upload)
     try:
         book = load_workbook(upload, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError):
@@ -82,7 +92,9 @@ def read_workbook(upload, *, department, frequency, start) -> dict[int, CellInpu
     try:
         if META_SHEET not in book.sheetnames:
             raise WorkbookError(_("This workbook was not made from a planboard sheet: download the template from this page."))
-        meta = {str(row[0]): str(row[1]) for row in book[META_SHEET].iter_rows(values_only=True) if row and row[0]}
+        meta = {
+            str(row[0]): str(row[1]) for row in book[META_SHEET].iter_rows(max_row=10, max_col=2, values_only=True) if row and row[0]
+        }
         if (meta.get("department"), meta.get("frequency"), meta.get("period")) != (department.code, frequency, start.isoformat()):
             raise WorkbookError(
                 _("This workbook is for another sheet (%(department)s, %(period)s): open that sheet to upload it.")
@@ -90,7 +102,11 @@ def read_workbook(upload, *, department, frequency, start) -> dict[int, CellInpu
             )
         cells: dict[int, CellInput] = {}
         data = book[book.sheetnames[0]]
-        for row in data.iter_rows(min_row=2, values_only=True):
+        if (data.max_row or 0) > MAX_ROWS or (data.max_column or 0) > MAX_COLUMNS:
+            raise WorkbookError(_too_big())
+        for number, row in enumerate(data.iter_rows(min_row=2, max_col=COL_VERSION, values_only=True), start=2):
+            if number > MAX_ROWS:
+                raise WorkbookError(_too_big())
             if not row or row[COL_ID - 1] in (None, ""):
                 continue
             try:
@@ -103,9 +119,29 @@ def read_workbook(upload, *, department, frequency, start) -> dict[int, CellInpu
                 value = int(value)
             na = str(row[COL_NA - 1] or "").strip().lower() in YES
             cells[indicator_id] = CellInput(
-                raw="" if value is None else str(value), not_applicable=na, note=str(row[COL_NOTE - 1] or ""), version=version
+                raw="" if value is None else str(value), not_applicable=na, note=from_spreadsheet(str(row[COL_NOTE - 1] or "")), version=version
             )
         return cells
     finally:
         book.close()
 
+
+
+def _too_big() -> str:
+    return _(
+        "The workbook is far larger than a sheet's template (at most %(rows)s rows, %(columns)s columns and %(mb)s MB unpacked): "
+        "download the template from this page and fill it in."
+    ) % {"rows": MAX_ROWS, "columns": MAX_COLUMNS, "mb": MAX_UNPACKED_BYTES // 2**20}
+
+
+def _check_zip(upload) -> None:
+    """Refuse a workbook whose parts would unpack to more than a template ever does, before anything is inflated."""
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise WorkbookError(_("This is not an .xlsx workbook: download the template from this page and fill it in.")) from None
+    finally:
+        upload.seek(0)
+    if len(members) > MAX_MEMBERS or sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+        raise WorkbookError(_too_big())

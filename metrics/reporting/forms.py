@@ -19,6 +19,12 @@ NOTE_KEY = re.compile(r"^(progress|problems|next|nver)-(\d+)$")
 MILESTONE_KEY = re.compile(r"^ms-(\d+)$")
 FILE_KEY = re.compile(r"^file-(\d+)$")
 TRUE = {"1", "on", "true", "yes"}
+# Longest texts accepted, by the forms and again by the services (which other callers reach directly).
+NOTE_MAX_LENGTH = 500  # a figure's note
+PROGRESS_MAX_LENGTH = 2000  # each of a task's progress, problems and next steps
+REASON_MAX_LENGTH = 500  # a reopen request's reason
+COMMENT_MAX_LENGTH = 2000  # a review comment
+DECISION_NOTE_MAX_LENGTH = 1000  # the note of a reopen decision
 
 
 @dataclass
@@ -112,13 +118,13 @@ class ReviewForm(forms.Form):
     """The supervision office approves a submitted sheet or returns it with a comment."""
 
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("return", _("Return to the department"))])
-    comment = forms.CharField(required=False, max_length=2000)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
 
 
 class ReopenRequestForm(forms.Form):
-    reason = forms.CharField(required=False, max_length=500)
+    reason = forms.CharField(required=False, max_length=REASON_MAX_LENGTH)
 
 
 class ReopenDecideForm(forms.Form):
     decision = forms.ChoiceField(choices=[("grant", _("Grant")), ("refuse", _("Refuse"))])
-    note = forms.CharField(required=False, max_length=1000)
+    note = forms.CharField(required=False, max_length=DECISION_NOTE_MAX_LENGTH)

@@ -5,12 +5,15 @@ through `metrics.reporting.services.sheet_save`) are checked alike; the forms in
 """
 
 import datetime
+import re
 import statistics
 import unicodedata
+import warnings
 import zipfile
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
 
 # Figure.value is DecimalField(max_digits=16, decimal_places=4).
 MAX_INTEGER_DIGITS = 12
@@ -18,7 +21,8 @@ MAX_DECIMAL_PLACES = 4
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
-# Extension → (what it is, how its content starts). Checked on the content, not trusted from the name.
+# Extension → (what it is, its content type). Checked on the content, not trusted from the name: first its
+# first bytes (MAGIC), then its structure (_structure_ok).
 PDF, PNG, JPEG, OOXML, OLE = "pdf", "png", "jpeg", "ooxml", "ole"
 EVIDENCE_TYPES = {
     "pdf": (PDF, "application/pdf"),
@@ -39,6 +43,18 @@ MAGIC = {
     OOXML: [b"PK\x03\x04"],
     OLE: [b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"],
 }
+# The parts an Office file of each kind cannot do without.
+OOXML_PARTS = {
+    "docx": {"[Content_Types].xml", "_rels/.rels", "word/document.xml"},
+    "xlsx": {"[Content_Types].xml", "_rels/.rels", "xl/workbook.xml"},
+    "pptx": {"[Content_Types].xml", "_rels/.rels", "ppt/presentation.xml"},
+}
+OOXML_MAX_MEMBERS = 5000
+OOXML_MAX_UNPACKED_BYTES = 100 * 1024 * 1024
+IMAGE_MAX_PIXELS = 50_000_000
+# Markup that a browser would run if it ever sniffed the file as HTML (downloads also send nosniff).
+MARKUP = re.compile(rb"<\s*(html|script|body|iframe|svg|object|embed|!doctype)", re.IGNORECASE)
+PDF_XREF_AT = re.compile(rb"\s*(xref|\d+\s+\d+\s+obj)")
 
 
 class InputError(ValueError):
@@ -113,16 +129,70 @@ def check_evidence(upload) -> str:
     head = upload.read(16)
     upload.seek(0)
     ok = any(head.startswith(magic) for magic in MAGIC[family])
-    if ok and family == OOXML:
+    if ok:
         try:
-            with zipfile.ZipFile(upload) as archive:
-                ok = "[Content_Types].xml" in archive.namelist()
-        except zipfile.BadZipFile:
-            ok = False
-        upload.seek(0)
+            ok = _structure_ok(family, extension, upload)
+        finally:
+            upload.seek(0)
     if not ok:
         raise InputError(
             _("“%(name)s” does not contain what its name says (.%(ext)s): the file was not accepted.")
             % {"name": upload.name, "ext": extension}
         )
     return content_type
+
+
+def _structure_ok(family: str, extension: str, upload) -> bool:
+    """Whether the file is built as its kind is, beyond its first bytes (OLE files are checked by those only)."""
+    if family == PDF:
+        return _pdf_ok(upload.read())
+    if family == OOXML:
+        return _ooxml_ok(upload, OOXML_PARTS[extension])
+    if family in (PNG, JPEG):
+        return _image_ok(upload, family)
+    return True
+
+
+def _pdf_ok(content: bytes) -> bool:
+    """A PDF ends with %%EOF after a startxref whose offset points at a cross-reference table or stream."""
+    tail = content[-2048:]
+    if b"%%EOF" not in tail or MARKUP.search(content[:4096]):
+        return False
+    found = re.findall(rb"startxref\s+(\d+)", tail)
+    if not found:
+        return False
+    offset = int(found[-1])
+    return 0 < offset < len(content) and PDF_XREF_AT.match(content, offset) is not None
+
+
+def _ooxml_ok(upload, required: set[str]) -> bool:
+    """An Office file is a zip with the parts its kind needs and nothing that unpacks beyond reason."""
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+    names = {member.filename for member in members}
+    return (
+        required <= names
+        and len(members) <= OOXML_MAX_MEMBERS
+        and sum(member.file_size for member in members) <= OOXML_MAX_UNPACKED_BYTES
+    )
+
+
+def _image_ok(upload, family: str) -> bool:
+    """An image decodes whole as the format its name says, has no markup in it, and (PNG) nothing after its end."""
+    content = upload.read()
+    upload.seek(0)
+    if MARKUP.search(content) or (family == PNG and not content.endswith(b"IEND\xaeB`\x82")):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                if image.format != family.upper() or image.width * image.height > IMAGE_MAX_PIXELS:
+                    return False
+                image.load()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return False
+    return True

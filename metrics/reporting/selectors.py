@@ -347,7 +347,7 @@ def sheet_page(
         sheet=sheet,
         lock=lock,
         can_edit=can_edit,
-        can_review=permissions.can_review(user),
+        can_review=permissions.can_review_department(user, department),
         reopened=bool(sheet is not None and sheet.reopened_until and today <= sheet.reopened_until and lock is None),
         pending_reopen=sheet.reopen_requests.filter(status=ReopenStatus.PENDING).first() if sheet else None,
         due=due_at(plan, start, frequency),

@@ -19,12 +19,22 @@ from actions.models import Department, Indicator, Plan
 from metrics import permissions
 from metrics.choices import FigureState, ReopenStatus, SheetStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
-from metrics.reporting.forms import CellInput, NoteInput, SheetInput
+from metrics.reporting.forms import (
+    COMMENT_MAX_LENGTH,
+    DECISION_NOTE_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
+    PROGRESS_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    CellInput,
+    NoteInput,
+    SheetInput,
+)
 from metrics.reporting.parsers import InputError, check_evidence, outlier_bounds, parse_date, parse_number
 from metrics.reporting.selectors import cumulative_before, led_tasks, sheet_assignments
 from metrics.tasks import rollup_request
 from planboard import clock
 from planboard.formatting import amount as format_decimal
+from planboard.periods import in_plan_year
 
 OUTLIER_HISTORY_PERIODS = 26
 
@@ -119,7 +129,7 @@ def sheet_save(
                 assignments=assignments, existing=existing,
             ),
             notes := _check_notes(user=user, department=department, start=start, notes=given.notes),
-            milestones := _check_milestones(tasks=tasks, milestones=given.milestones, today=today),
+            milestones := _check_milestones(tasks=tasks, milestones=given.milestones, today=today, year=plan.year),
             uploads := _check_uploads(files=given.files),
         ]
         if given.submit:
@@ -156,8 +166,8 @@ def _check_scope(*, plan, department, frequency, given: SheetInput, assignments)
     return tasks
 
 
-def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetime.date) -> Checked:
-    """Milestone done dates: real dates, not in the future; the changed milestones are the rows."""
+def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetime.date, year: int) -> Checked:
+    """Milestone done dates: real dates of the plan year, not in the future; the changed milestones are the rows."""
     rows = {m.pk: m for t in tasks.values() for m in t.milestones.all()}
     checked = Checked()
     for milestone_id, raw in milestones.items():
@@ -169,6 +179,8 @@ def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetim
             continue
         if done and done > today:
             checked.errors[f"ms-{milestone_id}"] = _("A milestone cannot be done on a date still to come.")
+        elif done and not in_plan_year(done, Frequency.MONTHLY, year):
+            checked.errors[f"ms-{milestone_id}"] = _("A milestone of the %(year)s plan is done on a date in %(year)s.") % {"year": year}
         elif done != milestone.done_date:
             milestone.done_date = done
             checked.rows.append(milestone)
@@ -324,6 +336,11 @@ def _check_notes(*, user, department, start, notes: dict[int, NoteInput]) -> Che
         old = (row.progress, row.problems, row.next_steps) if row else ("", "", "")
         if new == old:
             continue
+        if max(map(len, new)) > PROGRESS_MAX_LENGTH:
+            checked.errors[f"progress-{task_id}"] = _(
+                "Progress, problems and next steps may have at most %(n)s characters each."
+            ) % {"n": PROGRESS_MAX_LENGTH}
+            continue
         if (row.version if row else 0) != given.version:
             checked.conflicts.add(f"progress-{task_id}")
             checked.errors[f"progress-{task_id}"] = _(
@@ -370,6 +387,8 @@ def _blank(cell: CellInput) -> bool:
 
 def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before_value: Decimal, history: list[Decimal]):
     """The (state, value) a cell asks for, or (None, None) for blank; InputError explains what is wrong."""
+    if len(note) > NOTE_MAX_LENGTH:
+        raise InputError(_("A note may have at most %(n)s characters.") % {"n": NOTE_MAX_LENGTH})
     if cell.not_applicable:
         if not note:
             raise InputError(_("Say why this figure does not apply (a short note)."))
@@ -407,10 +426,13 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
 def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> Sheet:
     """The supervision office approves a submitted sheet (its figures lock) or returns it with a comment."""
     permissions.require(permissions.can_review(user))
-    sheet = Sheet.objects.select_for_update().select_related("plan").get(pk=sheet.pk)
+    sheet = Sheet.objects.select_for_update().select_related("plan", "department").get(pk=sheet.pk)
+    permissions.require_review(user, sheet.department)
     if sheet.status != SheetStatus.SUBMITTED:
         raise SheetInvalid({"__all__": _("Only a submitted sheet can be approved or returned; this one is %(status)s.") % {"status": sheet.get_status_display()}})
     comment = comment.strip()
+    if len(comment) > COMMENT_MAX_LENGTH:
+        raise SheetInvalid({"comment": _("A comment may have at most %(n)s characters.") % {"n": COMMENT_MAX_LENGTH}})
     if not approve and not comment:
         raise SheetInvalid({"comment": _("Say what needs correcting: a returned sheet needs a comment.")})
     sheet.status = SheetStatus.APPROVED if approve else SheetStatus.RETURNED
@@ -433,9 +455,13 @@ def reopen_request(*, user, plan: Plan, department: Department, frequency: str, 
     permissions.require(permissions.can_edit(user, department))
     if start > clock.today():
         raise PermissionDenied(_("This period has not started yet."))
+    if outside := permissions.outside_plan(plan=plan, frequency=frequency, day=start):
+        raise SheetInvalid({"reason": outside})
     reason = reason.strip()
     if not reason:
         raise SheetInvalid({"reason": _("Say why the sheet should be reopened.")})
+    if len(reason) > REASON_MAX_LENGTH:
+        raise SheetInvalid({"reason": _("Say why in at most 500 characters.")})
     sheet, _created = Sheet.objects.get_or_create(plan=plan, department=department, frequency=frequency, period_start=start)
     if not permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=clock.today()):
         raise SheetInvalid({"reason": _("This sheet is open: correct it directly.")})
@@ -451,9 +477,12 @@ def reopen_request(*, user, plan: Plan, department: Department, frequency: str, 
 def reopen_decide(*, user, request: ReopenRequest, grant: bool, note: str = "") -> ReopenRequest:
     """The supervision office grants (the sheet opens for the plan's lock period) or refuses a reopen request."""
     permissions.require(permissions.can_review(user))
-    request = ReopenRequest.objects.select_for_update().select_related("sheet__plan").get(pk=request.pk)
+    request = ReopenRequest.objects.select_for_update().select_related("sheet__plan", "sheet__department").get(pk=request.pk)
+    permissions.require_review(user, request.sheet.department)
     if request.status != ReopenStatus.PENDING:
         raise SheetInvalid({"__all__": _("This request was already decided.")})
+    if len(note.strip()) > DECISION_NOTE_MAX_LENGTH:
+        raise SheetInvalid({"note": _("A note may have at most %(n)s characters.") % {"n": DECISION_NOTE_MAX_LENGTH}})
     request.status = ReopenStatus.GRANTED if grant else ReopenStatus.REFUSED
     request.decided_by, request.decided_at, request.decision_note = user, clock.now(), note.strip()
     request.save()

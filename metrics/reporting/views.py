@@ -6,6 +6,7 @@ page shows and a service writes.
 
 
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -54,6 +55,8 @@ def _sheet_target(request, plan):
         permissions.can_view(user, department),
         _("Only %(department)s's own staff, the supervision office and leaders may see its sheets.") % {"department": department.short_name},
     )
+    if day and (outside := permissions.outside_plan(plan=plan, frequency=frequency, day=day)):
+        raise BadRequest(outside)
     start = period_start(day, frequency) if day else reporting_period(today(), frequency)
     return department, frequency, start
 

@@ -3,6 +3,7 @@
 from django import forms
 
 from actions.models import Department
+from metrics import permissions
 from metrics.choices import ReminderKind
 from planboard.periods import Frequency, period_start
 
@@ -16,5 +17,12 @@ class RemindForm(forms.Form):
     week = forms.DateField(input_formats=["%Y-%m-%d"])
     note = forms.CharField(required=False, max_length=1000)
 
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+
     def clean_week(self):
-        return period_start(self.cleaned_data["week"], Frequency.WEEKLY)
+        week = self.cleaned_data["week"]
+        if outside := permissions.outside_plan(plan=self.plan, frequency=Frequency.WEEKLY, day=week):
+            raise forms.ValidationError(outside)
+        return period_start(week, Frequency.WEEKLY)

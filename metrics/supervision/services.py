@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -9,6 +10,7 @@ from actions.models import Department, Plan
 from metrics import permissions
 from metrics.choices import ReminderKind
 from metrics.models import Reminder
+from planboard.periods import Frequency
 
 
 @transaction.atomic
@@ -17,6 +19,8 @@ def reminder_record(
 ) -> Reminder:
     """Record a 催办: who reminded which department of what, about which as-of week (now)."""
     permissions.require(permissions.can_review(user))
+    if outside := permissions.outside_plan(plan=plan, frequency=Frequency.WEEKLY, day=week):
+        raise ValidationError({"week": outside})
     if kind == ReminderKind.MISSING_REPORT:
         # The missing-reports button posts how many are missing; the record says it in words.
         subject = _("%(n)s reports missing for the week of %(week)s") % {"n": subject, "week": week.isoformat()}

@@ -53,9 +53,12 @@ def remind(request):
     """Record a 催办 (supervision office only) and go back to the supervision page of the same week."""
     permissions.require(permissions.can_review(request.user), _("Only the supervision office may send reminders."))
     plan = _plan()
-    form = RemindForm(request.POST)
+    form = RemindForm(request.POST, plan=plan)
     if not form.is_valid():
-        messages.error(request, _("The reminder was not recorded: it needs a department, a subject, a kind and a week."))
+        if "week" in form.errors and request.POST.get("week"):
+            messages.error(request, " ".join([str(_("The reminder was not recorded:")), *form.errors["week"]]))
+        else:
+            messages.error(request, _("The reminder was not recorded: it needs a department, a subject, a kind and a week."))
         week = request.POST.get("week", "")[:10]
         return HttpResponseRedirect(reverse("metrics:supervision") + (f"?week={week}" if week else ""))
     data = form.cleaned_data

@@ -1,3 +1,16 @@
+// The report sheet. No inline handlers (the Content-Security-Policy allows none): the period picker's selects
+// carry data-autosubmit (and data-clears: a field emptied first), and are wired here.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("select[data-autosubmit]"), function (select) {
+    select.addEventListener("change", function () {
+      var clears = select.getAttribute("data-clears");
+      if (clears && select.form.elements[clears]) select.form.elements[clears].value = "";
+      select.form.submit();
+    });
+  });
+})();
+
 // The report sheet: pasting a column copied from Excel fills the value inputs from the one pasted into downwards.
 (function () {
   "use strict";

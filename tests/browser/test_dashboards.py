@@ -6,14 +6,13 @@ import re
 
 import openpyxl
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from actions.models import Department, Indicator
 from metrics.models import Figure
 from metrics.rollup.services import rollup_plan_weeks
 from planboard.roles import Role
-from tests.factories import load_small_plan, make_user
+from tests.factories import load_small_plan, make_user, seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,7 +35,7 @@ def login(page, base, username, password):
 @pytest.fixture
 def demo(settings):
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
-    call_command("seed_demo", verbosity=0)
+    seed_demo(verbosity=0)
 
 
 class DashboardFlowTests:

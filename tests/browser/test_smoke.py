@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from metrics.demo import DEMO_PASSWORD
+from tests.factories import seed_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +15,7 @@ CODENAMES = ["轰鸣", "火炬", "奔跑", "沃土", "添砖", "焕颜", "增色
 def demo(settings):
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
     call_command("load_plan", verbosity=0)
-    call_command("seed_demo", verbosity=0)
+    seed_demo(verbosity=0)
 
 
 class SmokeTests:

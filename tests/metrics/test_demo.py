@@ -3,8 +3,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Max, Sum
+from django.http import HttpRequest
 
 from actions.models import Department, Indicator, IndicatorDepartment
 from metrics.choices import FigureState
@@ -12,6 +13,7 @@ from metrics.demo import DEMO_PASSWORD
 from metrics.models import Figure, Rollup
 from planboard.periods import reporting_period
 from planboard.roles import Role
+from tests.factories import seed_demo
 
 TODAY = datetime.date(2022, 5, 20)
 
@@ -19,7 +21,7 @@ TODAY = datetime.date(2022, 5, 20)
 @pytest.fixture
 def demo(db, settings):
     settings.PLANBOARD_TODAY = TODAY
-    call_command("seed_demo", verbosity=0)
+    seed_demo(verbosity=0)
 
 
 def snapshot():
@@ -37,21 +39,21 @@ class SeedDemoTests:
             staff = users.get(username=f"staff-{department.code}")
             assert list(staff.departments.all()) == [department]
         assert 15 <= Department.objects.count() <= 20
-        assert client.login(username="staff-industry", password=DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), username="staff-industry", password=DEMO_PASSWORD)
 
     def test_it_is_deterministic_and_safe_to_run_again(self, demo):
         first = snapshot()
-        call_command("seed_demo", verbosity=0)
+        seed_demo(verbosity=0)
         assert snapshot() == first
         Figure.objects.all().delete()
-        call_command("seed_demo", verbosity=0)
+        seed_demo(verbosity=0)
         assert snapshot() == first
 
     def test_it_keeps_figures_someone_entered(self, demo):
         figure = Figure.objects.filter(state=FigureState.REPORTED).first()
         figure.value = Decimal("123.4567")
         figure.save()
-        call_command("seed_demo", verbosity=0)
+        seed_demo(verbosity=0)
         figure.refresh_from_db()
         assert figure.value == Decimal("123.4567")
 
@@ -96,3 +98,31 @@ class SeedDemoTests:
         na = Figure.objects.filter(state=FigureState.NOT_APPLICABLE)
         assert na.exists()
         assert not na.filter(value__isnull=False).exists() and not na.filter(note="").exists()
+
+
+@pytest.mark.django_db
+class SeedDemoOutsideDebugTests:
+    """DEBUG off means the database may be production's: no demo accounts unless asked, no published superuser."""
+
+    def test_it_refuses_to_run_when_debug_is_off(self, settings):
+        settings.DEBUG = False
+        with pytest.raises(CommandError, match="--force"):
+            call_command("seed_demo", verbosity=0)
+        assert not get_user_model().objects.exists()
+
+    def test_with_force_it_makes_no_superuser_with_the_published_password(self, settings):
+        settings.DEBUG = False
+        settings.PLANBOARD_TODAY = TODAY
+        seed_demo(verbosity=0)  # an earlier run with DEBUG on made `admin` with the published password
+        call_command("seed_demo", "--force", verbosity=0)
+        users = get_user_model().objects
+        assert not any(u.check_password(DEMO_PASSWORD) for u in users.filter(is_superuser=True))
+        assert users.get(username="leader").check_password(DEMO_PASSWORD)  # the demo's role accounts stay
+
+    def test_with_force_and_a_password_of_ones_own_it_makes_the_superuser(self, settings):
+        settings.DEBUG = False
+        settings.PLANBOARD_TODAY = TODAY
+        with pytest.raises(CommandError, match="too weak"):
+            call_command("seed_demo", "--force", "--password", "123", verbosity=0)
+        call_command("seed_demo", "--force", "--password", "Kq7!vR2#demo-server", verbosity=0)
+        assert get_user_model().objects.get(username="admin", is_superuser=True).check_password("Kq7!vR2#demo-server")

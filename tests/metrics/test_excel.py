@@ -1,5 +1,6 @@
 import io
 import re
+import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -105,4 +106,46 @@ class ExcelRoundTripTests:
             "workbook": SimpleUploadedFile("fake.xlsx", b"%PDF-1.4 not a workbook"),
         })
         assert "这不是 .xlsx 工作簿" in client.get(response.url).content.decode()
+        assert Figure.objects.count() == 0
+
+
+def bomb(xlsx: bytes, member: str, size: int) -> bytes:
+    """The workbook with one more part of `size` bytes that compresses to almost nothing."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr(member, b"<sst>" + b"A" * size + b"</sst>")
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+class WorkbookSizeTests:
+    """A small upload that unpacks to a huge workbook is refused before openpyxl reads it."""
+
+    def post(self, client, cast, content):
+        return client.post(reverse("metrics:xlsx_upload"), {
+            "department": cast.dept_a.code, "frequency": "weekly", "period": WEEK.isoformat(),
+            "workbook": SimpleUploadedFile("sheet.xlsx", content, content_type=XLSX),
+        })
+
+    def test_it_refuses_a_workbook_that_unpacks_far_beyond_a_template(self, client, cast, monkeypatch):
+        client.force_login(cast.staff_a)
+        template = client.get(reverse("metrics:xlsx_download") + f"?department={cast.dept_a.code}&frequency=weekly&period={WEEK}").content
+        content = bomb(template, "xl/sharedStrings2.xml", 51 * 2**20)
+        assert len(content) < 200 * 1024
+        monkeypatch.setattr("metrics.reporting.excel.load_workbook", lambda *a, **k: pytest.fail("openpyxl opened the bomb"))
+        response = self.post(client, cast, content)
+        assert "工作簿远大于填报模板" in client.get(response.url).content.decode()
+        assert Figure.objects.count() == 0
+
+    def test_it_refuses_a_workbook_with_too_many_rows(self, client, cast):
+        client.force_login(cast.staff_a)
+        book = download(client, cast.dept_a)
+        for n in range(6000):
+            book.worksheets[0].append([None, "x"])
+        out = io.BytesIO()
+        book.save(out)
+        response = self.post(client, cast, out.getvalue())
+        assert "工作簿远大于填报模板（最多 5000 行、30 列，解压后最多 20 MB）" in client.get(response.url).content.decode()
         assert Figure.objects.count() == 0

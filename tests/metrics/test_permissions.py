@@ -213,3 +213,41 @@ class OtherViewPermissionTests:
         login(client, cast, role)
         response = client.post(reverse("metrics:xlsx_upload"), {"department": cast.dept_a.code, "frequency": "weekly", "period": WEEK.isoformat()})
         assert response.status_code == 403
+
+
+@pytest.mark.django_db
+class SegregationOfDutiesTests:
+    """An account both in the staff and the supervisor groups never reviews its own department."""
+
+    @pytest.fixture
+    def both(self, cast):
+        from django.contrib.auth.models import Group
+
+        cast.staff_a.groups.add(Group.objects.get(name="supervisor"))
+        return cast.staff_a
+
+    def test_it_refuses_to_approve_its_own_departments_sheet(self, client, cast, things, both):
+        client.force_login(both)
+        response = client.post(reverse("metrics:sheet_review", args=[things["sheet"].pk]), {"decision": "approve"})
+        assert response.status_code == 403
+        assert "您是甲局的填报人员：其填报表和重新开放申请须由督查办其他人员审核" in response.content.decode()
+        assert Sheet.objects.get(pk=things["sheet"].pk).status == SheetStatus.SUBMITTED
+
+    def test_it_refuses_to_grant_its_own_departments_reopen_request(self, client, cast, things, both):
+        client.force_login(both)
+        response = client.post(reverse("metrics:reopen_decide", args=[things["reopen"].pk]), {"decision": "grant"})
+        assert response.status_code == 403
+        assert ReopenRequest.objects.get(pk=things["reopen"].pk).status == ReopenStatus.PENDING
+
+    def test_it_shows_no_review_buttons_on_its_own_departments_sheet(self, client, cast, things, both):
+        client.force_login(both)
+        assert 'id="review-form"' not in client.get(sheet_url(cast.dept_a)).content.decode()
+        client.force_login(cast.supervisor)
+        assert 'id="review-form"' in client.get(sheet_url(cast.dept_a)).content.decode()
+
+    def test_it_may_still_review_another_departments_sheet(self, client, cast, things, both):
+        sheet = Sheet.objects.create(plan=cast.plan, department=cast.dept_b, frequency="weekly", period_start=WEEK,
+                                     status=SheetStatus.SUBMITTED)
+        client.force_login(both)
+        client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "approve"})
+        assert Sheet.objects.get(pk=sheet.pk).status == SheetStatus.APPROVED

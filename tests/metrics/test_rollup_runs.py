@@ -18,6 +18,7 @@ from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure,
 from metrics.rollup.engine import Week, rollup_week
 from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_touched
 from metrics.tasks import rollup_plan, rollup_request
+from tests.factories import seed_demo
 
 TODAY = datetime.date(2022, 5, 20)
 MODELS = [IndicatorProgress, DepartmentIndicatorProgress, Rollup, DepartmentScore]
@@ -37,7 +38,7 @@ def rows():
 @pytest.fixture
 def demo(db, settings):
     settings.PLANBOARD_TODAY = TODAY
-    call_command("seed_demo", verbosity=0)  # loads the 2022 plan, figures up to TODAY, and rolls up every week
+    seed_demo(verbosity=0)  # loads the 2022 plan, figures up to TODAY, and rolls up every week
     from actions.models import Plan
 
     return Plan.objects.get(year=2022)
@@ -155,7 +156,7 @@ class ConcurrentRollupTests:
     def test_two_workers_at_once_leave_the_same_rows_as_one(self, settings):
         assert connection.vendor == "postgresql"
         settings.PLANBOARD_TODAY = TODAY
-        call_command("seed_demo", verbosity=0)
+        seed_demo(verbosity=0)
         expected = rows()
         errors = []
 

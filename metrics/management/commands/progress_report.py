@@ -7,6 +7,7 @@ from metrics.dashboards.selectors import indicator_progress, plan_rollup, revise
 from metrics.management.commands._plan_option import add_plan_options, get_plan
 from metrics.rollup.services import rollup_plan_week
 from planboard import formatting
+from planboard.exports import to_spreadsheet
 from planboard.periods import Frequency, period_start
 
 FIELDS = [
@@ -72,4 +73,4 @@ class Command(BaseCommand):
         else:
             writer = csv.DictWriter(self.stdout, fieldnames=FIELDS, lineterminator="\n")
             writer.writeheader()
-            writer.writerows(data)
+            writer.writerows({key: to_spreadsheet(value) for key, value in row.items()} for row in data)

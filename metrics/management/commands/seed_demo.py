@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,6 +15,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, help="plan year (default: the latest plan)")
         parser.add_argument("--password", default=DEMO_PASSWORD, help="password of every demo account")
+        parser.add_argument(
+            "--force", action="store_true",
+            help="run although DEBUG is off (a demo server); the superuser 'admin' then needs a --password of your own",
+        )
         scale = parser.add_argument_group("scale", "a synthetic plan for benchmarks instead of the demo")
         scale.add_argument("--scale", action="store_true", help="create the synthetic plan (replaces an earlier one)")
         scale.add_argument("--scale-year", type=int, default=Scale.year)
@@ -21,7 +27,20 @@ class Command(BaseCommand):
         scale.add_argument("--per-indicator", type=int, default=Scale.per_indicator, help="departments per indicator")
         scale.add_argument("--weeks", type=int, default=Scale.weeks)
 
-    def handle(self, *args, year=None, password, **options):
+    def handle(self, *args, year=None, password, force=False, **options):
+        # The demo accounts' password is published (README, tests): on a database that may be production's
+        # (DEBUG off) the command runs only when asked to, and never makes a superuser with that password.
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "DEBUG is off, so this database may be production's: seed_demo refuses to add demo accounts and figures. "
+                "On a demo server run it with --force (and --password with a password of your own for the superuser)."
+            )
+        with_superuser = settings.DEBUG or password != DEMO_PASSWORD
+        if not settings.DEBUG and with_superuser:
+            try:
+                validate_password(password)
+            except ValidationError as exc:
+                raise CommandError(f"--password is too weak for accounts outside DEBUG: {' '.join(exc.messages)}") from None
         if options["scale"]:
             return self.handle_scale(options)
         if not Plan.objects.exists():
@@ -32,7 +51,7 @@ class Command(BaseCommand):
             raise CommandError(f"There is no plan for {year}; load one with load_plan first.")
 
         today = demo_today(plan, settings.PLANBOARD_TODAY)
-        accounts = seed_accounts(password=password)
+        accounts = seed_accounts(password=password, with_superuser=with_superuser)
         created = seed_figures(plan=plan, today=today)
         seed_milestones(plan=plan, today=today)
         # Every week from January, so that past weeks, trends and rank changes can be shown.
@@ -44,6 +63,8 @@ class Command(BaseCommand):
         self.stdout.write(f"\nDemo accounts (password for all: {password}):")
         for account in accounts:
             self.stdout.write(f"  {account.username:<26} {account.role} {account.department}")
+        if not with_superuser:
+            self.stdout.write("No superuser 'admin' was created: outside DEBUG it needs --password with a password of your own.")
 
     def handle_scale(self, options):
         import time
