@@ -265,6 +265,10 @@ class SheetPage:
         return self.can_edit and self.lock is None
 
     @property
+    def frequencies(self) -> list:
+        return Frequency.choices
+
+    @property
     def sheet_error(self) -> str:
         return self.errors.get("__all__", "")
 

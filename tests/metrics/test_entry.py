@@ -195,3 +195,12 @@ class ProgressOnlySheetTests:
         data = sheet_post(cast.dept_a, {}, **{f"progress-{task.pk}": "按计划推进", f"nver-{task.pk}": "0"})
         assert client.post(sheet_url(cast.dept_a), data).status_code == 302
         assert task.progress_notes.get().progress == "按计划推进"
+
+
+@pytest.mark.django_db
+class SheetPickerTests:
+    def test_the_sheet_offers_both_frequencies_with_the_current_one_selected(self, client, cast):
+        client.force_login(cast.staff_a)
+        html = client.get(sheet_url(cast.dept_a, frequency="monthly", period=datetime.date(2022, 4, 1))).content.decode()
+        assert '<option value="weekly" >' in html or '<option value="weekly">' in html
+        assert '<option value="monthly" selected>' in html
