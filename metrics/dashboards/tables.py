@@ -132,6 +132,7 @@ class DepartmentProgressTable(DepartmentProgressColumns):
     latest_period = LatestPeriodColumn()
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         model = DepartmentIndicatorProgress
         fields = ["department", "target", "actual", "latest_period", "progress", "light", "reports"]
         sequence = fields
@@ -171,6 +172,7 @@ class DepartmentIndicatorTable(DepartmentProgressColumns):
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         model = DepartmentIndicatorProgress
         fields = ["indicator", "unit", "target", "actual", "progress", "light", "reports"]
         sequence = fields
@@ -285,6 +287,7 @@ class ActionIndicatorTable(BaseTable):
     light = LightColumn()
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         model = IndicatorProgress
         fields = ["indicator", "unit", "actual", "progress", "light"]
         sequence = fields

@@ -47,6 +47,7 @@ class LaggingTable(SupervisionTable):
     remind = remind_column(department="record.indicator.task.lead_department_id", kind="{{ record.light }}", subject="record.indicator.name")
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         fields = ["indicator", "action", "lead", "light", "progress", "remind"]
         sequence = fields
         orderable = False

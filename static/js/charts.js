@@ -56,7 +56,9 @@
       var x = chart.scales.x.getPixelForValue(at), area = chart.chartArea, ctx = chart.ctx;
       ctx.save(); ctx.strokeStyle = color("--red"); ctx.setLineDash([4, 4]);
       ctx.beginPath(); ctx.moveTo(x, area.top); ctx.lineTo(x, area.bottom); ctx.stroke();
-      ctx.fillStyle = color("--red"); ctx.textAlign = "right"; ctx.fillText(opts.label || "", x - 4, area.top + 10); ctx.restore();
+      // A value line (100 %) is labelled above the plot area (the chart keeps room there), a label line inside it.
+      var y = opts.value != null ? area.top - 4 : area.top + 10;
+      ctx.fillStyle = color("--red"); ctx.textAlign = "right"; ctx.fillText(opts.label || "", x - 4, y); ctx.restore();
     }
   };
 
@@ -77,7 +79,7 @@
         }]
       },
       options: {
-        indexAxis: "y", responsive: true, maintainAspectRatio: false,
+        indexAxis: "y", responsive: true, maintainAspectRatio: false, layout: { padding: { top: 16 } },
         plugins: { legend: { display: false }, marker: { value: 100, label: canvas.getAttribute("data-marker-label") || "100" } },
         scales: { x: { suggestedMin: 0, suggestedMax: 120 } }
       },
