@@ -13,6 +13,7 @@ from metrics.dashboards.tables import (
     DepartmentProgressTable,
     ProgressColumn,
 )
+from metrics.management.commands.progress_report import report_row
 from metrics.models import Figure, IndicatorProgress
 from metrics.rollup.services import rollup_plan_weeks
 from metrics.supervision.tables import LaggingTable
@@ -103,6 +104,7 @@ class RateProgressTests:
         rows = IndicatorProgress.objects.filter(indicator=rates, week=datetime.date(2022, 5, 16)).select_related("indicator__task__action", "indicator__task__lead_department")
         header, row = list(LaggingTable(rows).as_values())
         assert row[header.index("进度")] == RATE_TEXT
+        assert report_row(rows[0])["progress"] == RATE_TEXT  # progress_report's CSV and JSON
 
 
 class OneProgressCellTests:
