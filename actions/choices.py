@@ -50,3 +50,5 @@ class Weekday(models.IntegerChoices):
 # Kinds whose figures are period amounts summed into a cumulative total, and whose target may be
 # split between departments and phased by month.
 SUMMED_KINDS = frozenset({IndicatorKind.AMOUNT, IndicatorKind.COUNT})
+# Kinds whose figures are year-to-date rates in percent, judged against a target rate (never against 序时进度).
+RATE_KINDS = frozenset({IndicatorKind.GROWTH_RATE, IndicatorKind.RATIO})

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from actions.choices import (
+    RATE_KINDS,
     SUMMED_KINDS,
     DepartmentKind,
     Direction,
@@ -20,6 +21,7 @@ from actions.choices import (
     TaskStatus,
     Weekday,
 )
+from planboard.formatting import Measure
 
 
 class TimestampedModel(models.Model):
@@ -256,6 +258,19 @@ class Indicator(TimestampedModel):
     @property
     def is_summed(self) -> bool:
         return self.kind in SUMMED_KINDS
+
+    @property
+    def is_rate(self) -> bool:
+        return self.kind in RATE_KINDS
+
+    @property
+    def measure(self) -> Measure:
+        """How its progress is read: completion against 序时进度, allowance used, actual rate against target, or nodes."""
+        if self.kind == IndicatorKind.MILESTONE:
+            return Measure.MILESTONE
+        if self.is_rate:
+            return Measure.RATE
+        return Measure.CAP if self.direction == Direction.LOWER else Measure.AMOUNT
 
     def clean(self):
         errors = {}

@@ -79,6 +79,16 @@ def count_queries(client, url) -> int:
     return len(queries)
 
 
+def chart_data(response, element_id: str):
+    """The chart data a page carries in its json_script element `element_id` (what charts.js reads)."""
+    import json
+
+    html = response.content.decode()
+    start = html.index(f'<script id="{element_id}" type="application/json">')
+    start = html.index(">", start) + 1
+    return json.loads(html[start : html.index("</script>", start)])
+
+
 @dataclass
 class TwoPlans:
     """The small plan moved to 2021 and the demo's 2022 plan, both rolled up; pick one by `today`."""

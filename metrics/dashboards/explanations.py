@@ -6,11 +6,9 @@ The rules are metrics.rollup.engine's and actions.schedule's (see their docstrin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
+from actions.choices import RATE_KINDS, SUMMED_KINDS, Direction, Frequency, IndicatorKind
 from metrics.choices import Light, Reason
 from planboard import formatting
-
-RATE_KINDS = frozenset({IndicatorKind.GROWTH_RATE, IndicatorKind.RATIO})
 
 REASONS = {
     Reason.NO_TARGET: gettext_lazy("The indicator has no annual target, so completion cannot be computed."),
@@ -28,8 +26,11 @@ def reason_text(code: str) -> str:
     return str(REASONS.get(code, code))
 
 
-def explain(progress, plan) -> list[str]:
-    """Sentences saying how completion, schedule, gap and light of `progress` were computed."""
+def explain(progress, plan, departments=()) -> list[str]:
+    """Sentences saying how completion, schedule, gap and light of `progress` were computed.
+
+    `departments`: the indicator's department rows with their latest period (selectors.indicator_departments),
+    so that a rate says how old the rates in its mean are."""
     ind = progress.indicator
     f = formatting
     lines = []
@@ -59,6 +60,11 @@ def explain(progress, plan) -> list[str]:
                      % {"actual": f.amount(progress.actual), "target": f.amount(progress.target)})
         lines.append(_("The gap is %(gap)s percentage points (actual − target, reversed when lower is better); it is never divided by 50%%.")
                      % {"gap": f.pct(progress.gap_pp)})
+        reported = [row for row in departments if row.latest_period is not None]
+        old = [row for row in reported if row.latest_is_old]
+        if old:
+            lines.append(_("%(old)s of the %(n)s departments' latest rates are older than the period due (%(due)s) and still count in the mean; the table below shows each one's period.")
+                         % {"old": len(old), "n": len(reported), "due": f.period(progress.cutoff, ind.frequency)})
     else:
         lines.append(_("Milestones: completion is the nodes done on time ÷ the nodes due = %(completion)s%%; the gap is completion − 100 = %(gap)s points.")
                      % {"completion": f.pct(progress.completion_pct), "gap": f.pct(progress.gap_pp)})

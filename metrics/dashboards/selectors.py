@@ -20,7 +20,8 @@ from metrics.models import (
     Rollup,
     StaleRollup,
 )
-from planboard import clock
+from planboard import clock, formatting
+from planboard.periods import Frequency, period_start
 
 
 def latest_rollup(*, plan: Plan) -> Rollup | None:
@@ -161,17 +162,44 @@ def indicator_series(*, indicator, until) -> list[IndicatorProgress]:
         return []
     return list(
         IndicatorProgress.objects.filter(indicator=indicator, week__lte=until)
-        .only("week", "as_of", "actual", "target_to_date", "completion_pct", "schedule_pct")
+        .only("week", "as_of", "actual", "target", "target_to_date", "completion_pct", "schedule_pct")
         .order_by("week")
     )
 
 
 def indicator_departments(*, indicator, week) -> QuerySet:
-    """Each department's progress on the indicator at the as-of week (its share of the target)."""
-    return (
+    """Each department's progress on the indicator at the as-of week (its share of the target), with
+    the period of its latest reported figure (see with_latest_period)."""
+    return with_latest_period(
         DepartmentIndicatorProgress.objects.filter(indicator=indicator, week=week)
-        .select_related("department")
+        .select_related("department", "indicator")
         .order_by("department__code")
+    )
+
+
+def with_latest_period(rows: QuerySet[DepartmentIndicatorProgress]) -> QuerySet[DepartmentIndicatorProgress]:
+    """Department rows with `latest_period` (the period of the department's latest reported figure that
+    the roll-up counted: a rate's row reads that figure), `due_period` (the latest period counted, the
+    period due: the indicator's cutoff that week) and `latest_is_old` (older than the period due).
+
+    The indicator-wide rate is the mean of the departments' latest rates however old; these say how old.
+    In the same query (subqueries), not one per row.
+    """
+    due = IndicatorProgress.objects.filter(indicator_id=models.OuterRef("indicator_id"), week=models.OuterRef("week")).values("cutoff")[:1]
+    latest = (
+        Figure.objects.filter(
+            indicator_id=models.OuterRef("indicator_id"), department_id=models.OuterRef("department_id"),
+            value__isnull=False, period_start__lte=models.OuterRef("due_period"),
+        )
+        .order_by("-period_start")
+        .values("period_start")[:1]
+    )
+    return rows.annotate(due_period=models.Subquery(due)).annotate(latest_period=models.Subquery(latest)).annotate(
+        latest_is_old=models.Case(
+            models.When(latest_period__lt=models.F("due_period"), then=models.Value(True)),
+            default=models.Value(False),
+            output_field=models.BooleanField(),
+        )
     )
 
 
@@ -291,3 +319,72 @@ def page_head(*, plan: Plan, week, rollup: Rollup | None = None) -> dict:
     stale mark, and the corrections made after the week was published. Pass `rollup` when already read."""
     rollup = rollup if rollup is not None else plan_rollup(plan=plan, week=week)
     return {"rollup": rollup, "stale": stale_rollup(plan=plan), "revisions": week_revisions(plan=plan, rollup=rollup)}
+# ---------------------------------------------------------------------------------------------------
+# Chart data: each page puts its chart's data in the page (json_script), built here from the same reads
+# as its tables, numbers rounded as the pages print them.
+
+
+def overview_chart(*, week, cards, trends) -> dict:
+    """The overview's sparklines: each action's against-schedule % per week (100 = on schedule), from
+    action_cards and action_trends already read for the page."""
+    return {
+        "week": week.isoformat() if week else None,
+        "actions": [
+            {
+                "number": card.number,
+                "labels": [day.isoformat() for day, _ in trends.get(card.pk, [])],
+                "attainment": [formatting.chart_pct(value) for _, value in trends.get(card.pk, [])],
+            }
+            for card in cards
+        ],
+    }
+
+
+def action_chart(*, action, week) -> dict:
+    """An action page's chart: each indicator's against-schedule % at the as-of week, whatever its kind
+    (100 = on schedule for amounts and counts, on target for rates, every node on time for milestones),
+    and its light. One query."""
+    rows = list(action_indicator_progress(action=action, week=week))
+    return {
+        "week": week.isoformat() if week else None,
+        "labels": [p.indicator.name for p in rows],
+        "attainment": [formatting.chart_pct(p.attainment_pct) for p in rows],
+        "lights": [p.light for p in rows],
+    }
+
+
+def indicator_chart(*, indicator, plan, week) -> dict:
+    """The indicator page's chart: per week the cumulative actual against the target path, completion and
+    序时进度 (amounts and counts); a rate's actual rate against its target rate (no 序时: a rate is not
+    judged against the time elapsed). Weeks still to come up to the checkpoint are empty. One query."""
+    series = indicator_series(indicator=indicator, until=week)
+    labels = [p.week.isoformat() for p in series]
+    if series:
+        day, checkpoint_week = series[-1].week, period_start(plan.checkpoint, Frequency.WEEKLY)
+        while day < checkpoint_week:
+            day += datetime.timedelta(days=7)
+            labels.append(day.isoformat())
+    padding = [None] * (len(labels) - len(series))
+    rate = indicator.is_rate
+    return {
+        "week": week.isoformat() if week else None,
+        "checkpoint": plan.checkpoint.isoformat(),
+        "measure": indicator.measure,
+        "labels": labels,
+        "actual": [formatting.chart_amount(p.actual) for p in series] + padding,
+        "target_to_date": [formatting.chart_amount(p.target if rate else p.target_to_date) for p in series] + padding,
+        "completion": [None if rate else formatting.chart_pct(p.completion_pct) for p in series] + padding,
+        "schedule": [None if rate else formatting.chart_pct(p.schedule_pct) for p in series] + padding,
+    }
+
+
+def department_chart(*, week, scores) -> dict:
+    """The department page's chart: completeness, timeliness, score and rank per week, from department_scores."""
+    return {
+        "week": week.isoformat() if week else None,
+        "labels": [s.week.isoformat() for s in scores],
+        "completeness": [formatting.chart_pct(s.completeness_pct) for s in scores],
+        "timeliness": [formatting.chart_pct(s.timeliness_pct) for s in scores],
+        "score": [formatting.chart_pct(s.score) for s in scores],
+        "rank": [s.rank for s in scores],
+    }

@@ -76,14 +76,74 @@ class AmountColumn(tables.Column):
         return formatting.amount(value)
 
 
+class ValueColumn(AmountColumn):
+    """An actual or target of a progress row: an amount as entered, a rate as a percentage (12.0%), so
+    that a rate never reads as a cumulative amount. The record needs its `indicator` loaded."""
+
+    def render(self, value, record):
+        return self.value(value, record)
+
+    def value(self, value, record):
+        if record.indicator.is_rate:
+            return formatting.DASH if value is None else f"{formatting.pct(float(value))}%"
+        return formatting.amount(value)
+
+
+class ProgressColumn(tables.Column):
+    """进度: an indicator's (or one department's) stored progress read for the indicator's measure, the
+    one cell of every table that shows an indicator's progress, on the page and in exports.
+
+    Amounts and counts: "完成 x%，序时 y%，差 ±g 个百分点"; rates: "实际 a%，目标 t%，差 ±g 个百分点" (never a
+    completion % beside 序时); caps and milestones in their own words (planboard.formatting.progress).
+    The record needs its `indicator` loaded (select_related).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("verbose_name", pgettext_lazy("indicator progress", "Progress"))
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("orderable", False)
+        super().__init__(*args, **kwargs)
+
+    def render(self, record):
+        return format_html('<span class="progress" data-measure="{}">{}</span>', record.indicator.measure, self.value(record))
+
+    def value(self, record):
+        return formatting.progress(record.indicator.measure, record)
+
+
+class LatestPeriodColumn(tables.Column):
+    """The period of a department's latest reported figure (a rate's year-to-date period), flagged when
+    it is older than the period due (selectors.with_latest_period annotates both)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("verbose_name", _("Latest figure for"))
+        kwargs.setdefault("empty_values", ())
+        kwargs.setdefault("orderable", False)
+        super().__init__(*args, **kwargs)
+
+    def value(self, record):
+        frequency = record.indicator.frequency
+        if record.latest_period is None:
+            return _("Not reported")
+        text = formatting.period(record.latest_period, frequency)
+        if record.latest_is_old:
+            return _("%(period)s, older than the period due (%(due)s)") % {
+                "period": text, "due": formatting.period(record.due_period, frequency),
+            }
+        return text
+
+    def render(self, record):
+        if record.latest_period is None or record.latest_is_old:
+            return format_html('<span class="stale-period">{}</span>', self.value(record))
+        return self.value(record)
+
+
 class DepartmentProgressColumns(BaseTable):
     """The columns of a DepartmentIndicatorProgress row that both tables below show."""
 
-    target = AmountColumn(verbose_name=_("Target (share)"))
-    actual = AmountColumn(verbose_name=_("Actual"))
-    completion_pct = PctColumn(verbose_name=_("Completion %"))
-    schedule_pct = PctColumn(verbose_name=_("Schedule %"))
-    gap_pp = PctColumn(verbose_name=_("Gap (points)"))
+    target = ValueColumn(verbose_name=_("Target (share or rate)"))
+    actual = ValueColumn(verbose_name=pgettext_lazy("indicator value", "Actual"))
+    progress = ProgressColumn()
     light = LightColumn()
     reports = tables.Column(verbose_name=_("Reports entered / due (on time)"), empty_values=(), orderable=False, attrs={"td": {"class": "num"}})
 
@@ -99,13 +159,16 @@ class DepartmentProgressColumns(BaseTable):
 
 
 class DepartmentProgressTable(DepartmentProgressColumns):
-    """An indicator's per-department breakdown (DepartmentIndicatorProgress)."""
+    """An indicator's per-department breakdown (DepartmentIndicatorProgress); for a rate, the period of
+    each department's latest rate, since the indicator-wide rate is their mean however old."""
 
     department = tables.Column(verbose_name=_("Department"), linkify=asof_link("metrics:department_detail", "department_id"))
+    latest_period = LatestPeriodColumn()
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         model = DepartmentIndicatorProgress
-        fields = ["department", "target", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "reports"]
+        fields = ["department", "target", "actual", "latest_period", "progress", "light", "reports"]
         sequence = fields
         orderable = False
 
@@ -143,8 +206,9 @@ class DepartmentIndicatorTable(DepartmentProgressColumns):
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         model = DepartmentIndicatorProgress
-        fields = ["indicator", "unit", "target", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "reports"]
+        fields = ["indicator", "unit", "target", "actual", "progress", "light", "reports"]
         sequence = fields
         orderable = False
 
@@ -220,7 +284,9 @@ class LedgerTable(BaseTable):
     lead_leader = tables.Column(verbose_name=_("Lead leader"))
     departments = tables.Column(verbose_name=_("Responsible units"), accessor="lead_department", order_by=("lead_department__name",))
     deadline = tables.DateColumn(verbose_name=_("Deadline"), format="Y-m-d")
-    completion_pct = PctColumn(verbose_name=_("Completion %"))
+    # The task's weighted progress against schedule, the number its stored light is given from (a
+    # weighted completion % would mix amounts with rates and milestones).
+    attainment_pct = PctColumn(verbose_name=_("Done against schedule %"))
     light = LightColumn()
     progress = tables.Column(verbose_name=_("Progress"), default="")
     problems = tables.Column(verbose_name=_("Problems"), default="")
@@ -229,7 +295,7 @@ class LedgerTable(BaseTable):
     class Meta(BaseTable.Meta):
         attrs = {"class": "data-table stacked"}
         model = Task
-        fields = ["number", "title", "lead_leader", "departments", "deadline", "completion_pct", "light", "progress", "problems", "next_steps"]
+        fields = ["number", "title", "lead_leader", "departments", "deadline", "attainment_pct", "light", "progress", "problems", "next_steps"]
         sequence = fields
         per_page = 25
 
@@ -250,18 +316,14 @@ class ActionIndicatorTable(BaseTable):
         linkify=asof_link("metrics:indicator_detail", "indicator_id"),
     )
     unit = tables.Column(verbose_name=_("Unit"), accessor="indicator__unit")
-    actual = tables.Column(verbose_name=_("Actual"), attrs={"td": {"class": "num"}})
-    completion_pct = PctColumn(verbose_name=_("Completion %"))
-    schedule_pct = PctColumn(verbose_name=_("Schedule %"))
-    gap_pp = PctColumn(verbose_name=_("Gap (points)"))
+    actual = ValueColumn(verbose_name=pgettext_lazy("indicator value", "Actual"))
+    progress = ProgressColumn()
     light = LightColumn()
     reported = ReportedColumn()
 
     class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
         model = IndicatorProgress
-        fields = ["indicator", "unit", "actual", "completion_pct", "schedule_pct", "gap_pp", "light", "reported"]
+        fields = ["indicator", "unit", "actual", "progress", "light", "reported"]
         sequence = fields
         orderable = False
-
-    def render_actual(self, value):
-        return formatting.amount(value)

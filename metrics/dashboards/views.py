@@ -1,12 +1,11 @@
 """Dashboard pages: read-only views over the stored roll-ups of one as-of week, for every signed-in role.
 
 The overview (key figures and the eight action cards), an action's ledger (台账), an indicator, a
-department, and the rankings (比武打擂). Each page reads through metrics.dashboards.selectors.
+department, and the rankings (比武打擂). Each page reads through metrics.dashboards.selectors; a page's
+chart data comes with the page (`chart`, printed by the json_script filter), built by the same selectors.
 """
 
-import datetime
-
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
@@ -22,17 +21,20 @@ from metrics.dashboards.asof import as_of_week
 from metrics.dashboards.explanations import explain
 from metrics.dashboards.filtersets import LedgerFilterSet
 from metrics.dashboards.selectors import (
+    action_chart,
     action_indicator_progress,
     action_rollups,
     action_trends,
+    department_chart,
     department_indicators,
     department_scores,
     department_tasks,
+    indicator_chart,
     indicator_departments,
     indicator_figures,
-    indicator_series,
     indicator_week,
     monthly_scoreboard,
+    overview_chart,
     page_head,
     plan_and_action_rollups,
     scoreboard,
@@ -50,7 +52,6 @@ from metrics.dashboards.tables import (
 from planboard import formatting
 from planboard.clock import today
 from planboard.exports import SafeExportMixin
-from planboard.periods import period_start
 
 
 def _plan():
@@ -76,31 +77,14 @@ def overview(request):
                 "", '<tr><th scope="row">{}</th><td>{}</td></tr>',
                 ((week.isoformat(), formatting.pct(value)) for week, value in trends.get(card.pk, [])),
             )
-        context.update(asof=asof, actions=cards, **page_head(plan=plan, week=asof.week, rollup=rollup))
+        context.update(
+            asof=asof, actions=cards, chart=overview_chart(week=asof.week, cards=cards, trends=trends),
+            **page_head(plan=plan, week=asof.week, rollup=rollup),
+        )
         if rollup:
             context["schedule_today"] = plain_share(frequency=Frequency.WEEKLY, year=plan.year, day=rollup.as_of) * 100
             context["days_to_checkpoint"] = (plan.checkpoint - rollup.as_of).days
     return render(request, "dashboards/overview.html", context)
-
-
-def overview_data(request):
-    """Chart data of the overview: each action's attainment against schedule per week, up to the as-of week."""
-    plan = _plan()
-    asof = as_of_week(request, plan)
-    trends = action_trends(plan=plan, until=asof.week) if asof.week else {}
-    return JsonResponse(
-        {
-            "week": asof.week.isoformat() if asof.week else None,
-            "actions": [
-                {
-                    "number": card.number,
-                    "labels": [week.isoformat() for week, _ in trends.get(card.pk, [])],
-                    "attainment": [formatting.chart_pct(value) for _, value in trends.get(card.pk, [])],
-                }
-                for card in action_cards(plan=plan)
-            ],
-        }
-    )
 
 
 class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
@@ -131,6 +115,7 @@ class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
             action=self.action,
             asof=self.asof,
             action_rollup=action_rollups(plan=self.plan, week=self.asof.week).get(self.action.pk),
+            chart=action_chart(action=self.action, week=self.asof.week),
             **page_head(plan=self.plan, week=self.asof.week),
         )
         # The chart's table fallback, paged on its own (an action of a large plan has hundreds of indicators).
@@ -142,22 +127,6 @@ class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
         return context
 
 
-def action_data(request, number):
-    """Chart data of an action page: its indicators' completion and schedule at the as-of week."""
-    plan = _plan()
-    action = get_object_or_404(Action, plan=plan, number=number)
-    asof = as_of_week(request, plan)
-    rows = list(action_indicator_progress(action=action, week=asof.week))
-    return JsonResponse(
-        {
-            "week": asof.week.isoformat() if asof.week else None,
-            "labels": [p.indicator.name for p in rows],
-            "completion": [formatting.chart_pct(p.completion_pct) for p in rows],
-            "schedule": [formatting.chart_pct(p.schedule_pct) for p in rows],
-        }
-    )
-
-
 def indicator_detail(request, pk):
     """An indicator at the as-of week: its path against the target and 序时进度, departments, pace, figures."""
     plan = _plan()
@@ -166,45 +135,23 @@ def indicator_detail(request, pk):
     progress = indicator_week(indicator=indicator, week=asof.week)
     figures = FigureTable(indicator_figures(indicator=indicator, until=asof.week, user=request.user))
     RequestConfig(request, paginate={"per_page": 20}).configure(figures)
+    departments = list(indicator_departments(indicator=indicator, week=asof.week))
     context = {
         "plan": plan,
         "indicator": indicator,
         "asof": asof,
         **page_head(plan=plan, week=asof.week),
         "progress": progress,
-        "explanation": explain(progress, plan) if progress else [],
-        "departments": DepartmentProgressTable(indicator_departments(indicator=indicator, week=asof.week), asof_query=asof.query),
+        "explanation": explain(progress, plan, departments) if progress else [],
+        # A rate's department rows say the period of each one's latest rate; amounts add up every period.
+        "departments": DepartmentProgressTable(
+            departments, asof_query=asof.query, exclude=() if indicator.is_rate else ("latest_period",)
+        ),
         "figures": figures,
         "figures_restricted": permissions.visible_departments(request.user) is not None,
+        "chart": indicator_chart(indicator=indicator, plan=plan, week=asof.week),
     }
     return render(request, "dashboards/indicator_detail.html", context)
-
-
-def indicator_data(request, pk):
-    """Chart data of the indicator page: cumulative actual, target to date and 序时进度 per week."""
-    plan = _plan()
-    indicator = get_object_or_404(Indicator, pk=pk, task__action__plan=plan)
-    asof = as_of_week(request, plan)
-    series = indicator_series(indicator=indicator, until=asof.week)
-    labels = [p.week.isoformat() for p in series]
-    # Weeks still to come up to the checkpoint, empty, so that the checkpoint is always on the axis.
-    if series:
-        week, checkpoint_week = series[-1].week, period_start(plan.checkpoint, Frequency.WEEKLY)
-        while week < checkpoint_week:
-            week += datetime.timedelta(days=7)
-            labels.append(week.isoformat())
-    padding = [None] * (len(labels) - len(series))
-    return JsonResponse(
-        {
-            "week": asof.week.isoformat() if asof.week else None,
-            "checkpoint": plan.checkpoint.isoformat(),
-            "labels": labels,
-            "actual": [formatting.chart_amount(p.actual) for p in series] + padding,
-            "target_to_date": [formatting.chart_amount(p.target_to_date) for p in series] + padding,
-            "completion": [formatting.chart_pct(p.completion_pct) for p in series] + padding,
-            "schedule": [formatting.chart_pct(p.schedule_pct) for p in series] + padding,
-        }
-    )
 
 
 def department_detail(request, pk):
@@ -222,26 +169,9 @@ def department_detail(request, pk):
         "indicators": DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), asof_query=asof.query),
         "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week, user=request.user), orderable=False),
         "weeks": DepartmentWeekTable(list(reversed(scores))),
+        "chart": department_chart(week=asof.week, scores=scores),
     }
     return render(request, "dashboards/department_detail.html", context)
-
-
-def department_data(request, pk):
-    """Chart data of the department page: completeness, timeliness, score and rank per week."""
-    plan = _plan()
-    department = get_object_or_404(Department, pk=pk)
-    asof = as_of_week(request, plan)
-    scores = department_scores(plan=plan, department=department, until=asof.week)
-    return JsonResponse(
-        {
-            "week": asof.week.isoformat() if asof.week else None,
-            "labels": [s.week.isoformat() for s in scores],
-            "completeness": [formatting.chart_pct(s.completeness_pct) for s in scores],
-            "timeliness": [formatting.chart_pct(s.timeliness_pct) for s in scores],
-            "score": [formatting.chart_pct(s.score) for s in scores],
-            "rank": [s.rank for s in scores],
-        }
-    )
 
 
 def rankings(request):

@@ -4,9 +4,9 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from metrics.dashboards.tables import LightColumn, ReportedColumn
+from metrics.dashboards.tables import LightColumn, ProgressColumn, ReportedColumn
 from metrics.models import Reminder
-from planboard.tables import BaseTable, PctColumn, asof_link
+from planboard.tables import BaseTable, asof_link
 
 REMIND_FORM = """<form method="post" action="{% url 'metrics:remind' %}" class="remind-form">{% csrf_token %}
 <input type="hidden" name="department" value="{{ DEPARTMENT }}"><input type="hidden" name="kind" value="KIND">
@@ -43,14 +43,13 @@ class LaggingTable(SupervisionTable):
     action = tables.Column(verbose_name=_("Action"), accessor="indicator__task__action__codename")
     lead = tables.Column(verbose_name=_("Lead department"), accessor="indicator__task__lead_department__short_name")
     light = LightColumn()
-    completion_pct = PctColumn(verbose_name=_("Completion %"))
-    schedule_pct = PctColumn(verbose_name=_("Schedule %"))
-    gap_pp = PctColumn(verbose_name=_("Gap (points)"))
+    progress = ProgressColumn()
     reported = ReportedColumn()
     remind = remind_column(department="record.indicator.task.lead_department_id", kind="{{ record.light }}", subject="record.indicator.name")
 
     class Meta(BaseTable.Meta):
-        fields = ["indicator", "action", "lead", "light", "completion_pct", "schedule_pct", "gap_pp", "reported", "remind"]
+        attrs = {"class": "data-table stacked"}  # a card per row on a phone: the progress words need the width
+        fields = ["indicator", "action", "lead", "light", "progress", "reported", "remind"]
         sequence = fields
         orderable = False
         per_page = 50

@@ -24,8 +24,11 @@ def pace(value):
 
 @register.filter
 def signed_pct(value):
-    """A gap in points with its sign (+2.0 / −3.5), or a dash."""
-    if value is None:
-        return formatting.DASH
-    text = formatting.pct(value)
-    return text if text.startswith("-") else f"+{text}"
+    """A gap in points with its sign (+2.0 / -3.5), or a dash."""
+    return formatting.signed_pct(value)
+
+
+@register.filter
+def progress_text(row, measure):
+    """A stored progress row in words, read for its indicator's measure: `{{ row|progress_text:indicator.measure }}`."""
+    return formatting.progress(measure, row)

@@ -12,7 +12,8 @@ from actions.models import Task
 from metrics.dashboards.selectors import indicator_progress
 from metrics.management.commands.progress_report import report_row
 from metrics.models import ProgressNote, Rollup
-from tests.conftest import count_queries
+from planboard import formatting
+from tests.conftest import chart_data, count_queries
 
 URL = "/dashboards/actions/1/"
 
@@ -74,7 +75,7 @@ class ActionPageTests:
 
     def test_it_sorts_by_a_column(self, client, rolled):
         client.force_login(rolled.leader)
-        assert client.get(URL, {"sort": "-completion_pct"}).status_code == 200
+        assert client.get(URL, {"sort": "-attainment_pct"}).status_code == 200
         assert client.get(URL, {"sort": "departments"}).status_code == 200
 
     def test_it_exports_xlsx_and_csv(self, client, rolled):
@@ -94,14 +95,17 @@ class ActionPageTests:
         client.force_login(rolled.leader)
         week = datetime.date(2022, 5, 9)
         report = [report_row(p) for p in indicator_progress(plan=rolled.plan, week=week) if p.indicator.task.action.number == 1]
-        data = client.get(reverse("metrics:action_data", args=[1]), {"week": "2022-05-09"}).json()
+        response = client.get(URL, {"week": "2022-05-09"})
+        data = chart_data(response, "action-chart-data")
         assert data["labels"] == [r["indicator"] for r in report]
-        assert data["completion"] == [None if r["completion_pct"] == "—" else float(r["completion_pct"]) for r in report]
-        assert data["schedule"] == [None if r["schedule_pct"] == "—" else float(r["schedule_pct"]) for r in report]
-        html = client.get(URL, {"week": "2022-05-09"}).content.decode()
+        assert data["attainment"] == [None if r["attainment_pct"] == "—" else float(r["attainment_pct"]) for r in report]
+        assert data["lights"] == [r["light"] for r in report]
+        html = response.content.decode()
         for r in report:
-            for key in ["actual", "completion_pct", "schedule_pct", "gap_pp"]:
-                assert f">{r[key]}</td>" in html, (key, r[key])
+            assert f">{r['actual']}</td>" in html, r["actual"]
+            if r["completion_pct"] != "—":
+                gap = formatting.signed_pct(float(r["gap_pp"]))
+                assert f"完成 {r['completion_pct']}%，序时 {r['schedule_pct']}%，差 {gap} 个百分点" in html, r
 
     def test_an_unknown_action_is_404(self, client, rolled):
         client.force_login(rolled.leader)
@@ -114,11 +118,10 @@ class ActionPageAccessTests:
     def test_every_role_reads_the_page_and_its_data(self, client, rolled, who):
         client.force_login(getattr(rolled, who))
         assert client.get(URL).status_code == 200
-        assert client.get(reverse("metrics:action_data", args=[1])).status_code == 200
         assert client.get(URL, {"_export": "csv"}).status_code == 200
 
     def test_anonymous_visitors_are_sent_to_log_in(self, client, rolled):
-        for url in [URL, reverse("metrics:action_data", args=[1]), URL + "?_export=xlsx"]:
+        for url in [URL, URL + "?_export=xlsx"]:
             response = client.get(url)
             assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
@@ -131,7 +134,7 @@ class ActionPageAccessTests:
 class ActionPageQueryTests:
     def test_its_query_count_is_the_same_with_the_small_plan_and_the_demo(self, client, two_plans, settings):
         client.force_login(two_plans.leader)
-        for url in [URL, reverse("metrics:action_data", args=[1]), URL + "?light=red&q=a"]:
+        for url in [URL, URL + "?light=red&q=a"]:
             settings.PLANBOARD_TODAY = two_plans.small_today
             small = count_queries(client, url)
             settings.PLANBOARD_TODAY = two_plans.demo_today

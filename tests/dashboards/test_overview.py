@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from metrics.models import IndicatorProgress, Rollup
 from metrics.rollup.services import rollup_plan_weeks
-from tests.conftest import count_queries
+from tests.conftest import chart_data, count_queries
 
 TODAY = datetime.date(2022, 5, 20)
 
@@ -38,7 +38,7 @@ class AsOfTests:
     @pytest.mark.parametrize("value", ["yesterday", "2022-13-01", "2021-01-04", "x" * 500])
     def test_a_bad_week_gets_a_message_and_the_latest_week(self, client, rolled, value):
         client.force_login(rolled.leader)
-        for url in [reverse("metrics:overview"), reverse("metrics:action_detail", args=[1]), reverse("metrics:overview_data")]:
+        for url in [reverse("metrics:overview"), reverse("metrics:action_detail", args=[1])]:
             response = client.get(url, {"week": value})
             assert response.status_code == 200
         response = client.get(reverse("metrics:overview"), {"week": value})
@@ -86,9 +86,9 @@ class OverviewTests:
         value = "—" if row.attainment_pct is None else f"{row.attainment_pct:.1f}"
         assert f"data-attainment>{value}%" in response.content.decode()
 
-    def test_the_chart_data_follows_the_as_of_week(self, client, rolled):
+    def test_the_chart_data_is_in_the_page_and_follows_the_as_of_week(self, client, rolled):
         client.force_login(rolled.leader)
-        data = client.get(reverse("metrics:overview_data"), {"week": "2022-05-09"}).json()
+        data = chart_data(client.get(reverse("metrics:overview"), {"week": "2022-05-09"}), "overview-chart")
         assert data["week"] == "2022-05-09"
         assert len(data["actions"]) == 8
         first = data["actions"][0]
@@ -101,7 +101,7 @@ class OverviewTests:
         response = client.get(reverse("metrics:overview"))
         assert response.status_code == 200
         assert "尚未汇总" in response.content.decode()
-        assert client.get(reverse("metrics:overview_data")).json()["actions"][0]["labels"] == []
+        assert response.context["chart"]["actions"][0]["labels"] == []
 
 
 @pytest.mark.django_db
@@ -109,11 +109,12 @@ class OverviewAccessTests:
     @pytest.mark.parametrize("who", ["leader", "supervisor", "staff_a", "staff_b"])
     def test_every_role_sees_the_overview_and_its_data(self, client, rolled, who):
         client.force_login(getattr(rolled, who))
-        assert client.get(reverse("metrics:overview")).status_code == 200
-        assert client.get(reverse("metrics:overview_data")).status_code == 200
+        response = client.get(reverse("metrics:overview"))
+        assert response.status_code == 200
+        assert len(chart_data(response, "overview-chart")["actions"]) == 8
 
     def test_anonymous_visitors_are_sent_to_log_in(self, client, rolled):
-        for url in [reverse("metrics:overview"), reverse("metrics:overview_data")]:
+        for url in [reverse("metrics:overview")]:
             response = client.get(url)
             assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
@@ -127,8 +128,3 @@ class OverviewQueryTests:
         settings.PLANBOARD_TODAY = two_plans.demo_today
         demo = count_queries(client, reverse("metrics:overview"))
         assert demo == small
-        for url in [reverse("metrics:overview_data")]:
-            settings.PLANBOARD_TODAY = two_plans.small_today
-            small = count_queries(client, url)
-            settings.PLANBOARD_TODAY = two_plans.demo_today
-            assert count_queries(client, url) == small

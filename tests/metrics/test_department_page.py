@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from metrics.dashboards.selectors import month_end_weeks
 from metrics.models import DepartmentScore
-from tests.conftest import count_queries
+from tests.conftest import chart_data, count_queries
 
 
 @pytest.fixture
@@ -34,7 +34,8 @@ class DepartmentPageTests:
 
     def test_the_chart_data_follows_the_as_of_week(self, client, rolled):
         client.force_login(rolled.leader)
-        data = client.get(reverse("metrics:department_data", args=[rolled.dept_b.pk]), {"week": "2022-05-02"}).json()
+        response = client.get(reverse("metrics:department_detail", args=[rolled.dept_b.pk]), {"week": "2022-05-02"})
+        data = chart_data(response, "department-chart-data")
         assert data["labels"] == ["2022-04-18", "2022-04-25", "2022-05-02"]
         ranks = list(DepartmentScore.objects.filter(department=rolled.dept_b, week__lte="2022-05-02").order_by("week").values_list("rank", flat=True))
         assert data["rank"] == ranks
@@ -78,7 +79,7 @@ class DepartmentAndRankingsAccessTests:
     @pytest.mark.parametrize("who", ["leader", "supervisor", "staff_a", "staff_b"])
     def test_every_role_reads_them(self, client, rolled, who):
         client.force_login(getattr(rolled, who))
-        for url in [reverse("metrics:department_detail", args=[rolled.dept_a.pk]), reverse("metrics:department_data", args=[rolled.dept_a.pk]),
+        for url in [reverse("metrics:department_detail", args=[rolled.dept_a.pk]),
                     reverse("metrics:rankings"), reverse("metrics:rankings") + "?view=monthly"]:
             assert client.get(url).status_code == 200, url
 
@@ -98,7 +99,6 @@ class DepartmentAndRankingsQueryTests:
         demo_dept = Department.objects.get(code="industry")
         pairs = [
             (reverse("metrics:department_detail", args=[small_dept.pk]), reverse("metrics:department_detail", args=[demo_dept.pk])),
-            (reverse("metrics:department_data", args=[small_dept.pk]), reverse("metrics:department_data", args=[demo_dept.pk])),
             (reverse("metrics:rankings"), reverse("metrics:rankings")),
             (reverse("metrics:rankings") + "?view=monthly", reverse("metrics:rankings") + "?view=monthly"),
         ]

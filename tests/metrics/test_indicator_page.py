@@ -10,7 +10,7 @@ from metrics.dashboards.explanations import REASONS
 from metrics.management.commands.progress_report import report_row
 from metrics.models import Figure, IndicatorProgress
 from metrics.rollup.services import rollup_plan_weeks
-from tests.conftest import count_queries
+from tests.conftest import chart_data, count_queries
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ class IndicatorPageTests:
 
     def test_the_chart_data_runs_to_the_checkpoint(self, client, rolled):
         client.force_login(rolled.leader)
-        data = client.get(reverse("metrics:indicator_data", args=[rolled.indicator.pk]), {"week": "2022-05-09"}).json()
+        data = chart_data(client.get(url(rolled.indicator), {"week": "2022-05-09"}), "indicator-chart-data")
         assert data["labels"][:2] == ["2022-05-02", "2022-05-09"] and data["labels"][-1] == "2022-06-27"
         assert data["actual"][:2] == [10.0, 15.0] and data["actual"][2] is None
         assert data["checkpoint"] == "2022-06-30"
@@ -94,10 +94,9 @@ class IndicatorPageAccessTests:
     def test_every_role_reads_it(self, client, rolled, who):
         client.force_login(getattr(rolled, who))
         assert client.get(url(rolled.indicator)).status_code == 200
-        assert client.get(reverse("metrics:indicator_data", args=[rolled.indicator.pk])).status_code == 200
 
     def test_anonymous_visitors_are_sent_to_log_in(self, client, rolled):
-        for target in [url(rolled.indicator), reverse("metrics:indicator_data", args=[rolled.indicator.pk])]:
+        for target in [url(rolled.indicator)]:
             response = client.get(target)
             assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
@@ -110,7 +109,9 @@ class IndicatorPageQueryTests:
         small_indicator = Indicator.objects.filter(task__action__plan=two_plans.small).first()
         demo_indicator = Indicator.objects.filter(task__action__plan=two_plans.demo, kind="amount").first()
         small = count_queries(client, reverse("metrics:indicator_detail", args=[small_indicator.pk]))
-        small_data = count_queries(client, reverse("metrics:indicator_data", args=[small_indicator.pk]))
         settings.PLANBOARD_TODAY = two_plans.demo_today
         assert count_queries(client, reverse("metrics:indicator_detail", args=[demo_indicator.pk])) == small
-        assert count_queries(client, reverse("metrics:indicator_data", args=[demo_indicator.pk])) == small_data
+        # A rate with six departments, each with the period of its latest rate: still no query per row.
+        demo_rate = Indicator.objects.get(task__action__plan=two_plans.demo, code="air-quality-good-days")
+        assert demo_rate.assignments.count() == 6
+        assert count_queries(client, reverse("metrics:indicator_detail", args=[demo_rate.pk])) == small

@@ -12,7 +12,7 @@ from planboard.periods import Frequency, period_start
 
 FIELDS = [
     "indicator_id", "action_number", "task", "indicator", "unit", "kind", "annual_target", "actual",
-    "completion_pct", "schedule_pct", "gap_pp", "light", "half_year_status", "attainment_pct", "recent_pace",
+    "completion_pct", "schedule_pct", "gap_pp", "progress", "light", "half_year_status", "attainment_pct", "recent_pace",
     "required_pace_half", "required_pace_year", "forecast_checkpoint", "pace_alert", "reason", "week", "as_of",
     "latest_due", "departments_expected", "departments_reported", "data_complete", "revised",
 ]
@@ -33,6 +33,9 @@ def report_row(progress, revised: set[int] = frozenset()) -> dict:
         "completion_pct": formatting.pct(progress.completion_pct),
         "schedule_pct": formatting.pct(progress.schedule_pct),
         "gap_pp": formatting.pct(progress.gap_pp),
+        # In words, read for the indicator's measure as every page's progress cell reads it (a rate's
+        # completion_pct and schedule_pct are the engine's inputs, not how it is judged).
+        "progress": formatting.progress(indicator.measure, progress),
         "light": progress.light,
         "half_year_status": progress.half_year_status,
         "attainment_pct": formatting.pct(progress.attainment_pct),
