@@ -61,9 +61,13 @@ class LightLabelTests:
         from actions.models import Indicator
         from metrics.models import Figure
 
-        # One figure far behind schedule, so that the supervision list has a red row.
-        Figure.objects.create(indicator=Indicator.objects.get(code="output-1"), department=rolled.dept_a,
+        # One indicator far behind schedule with every report in (not 未报), so that the supervision list has a red row.
+        output = Indicator.objects.get(code="output-1")
+        Figure.objects.create(indicator=output, department=rolled.dept_a,
                               period_start=datetime.date(2022, 5, 2), value=1, entered_at=datetime.datetime(2022, 5, 3, tzinfo=datetime.UTC))
+        for department in (rolled.dept_a, rolled.dept_b):
+            Figure.objects.update_or_create(indicator=output, department=department, period_start=datetime.date(2022, 5, 16),
+                                            defaults={"value": 0, "entered_at": datetime.datetime(2022, 5, 17, tzinfo=datetime.UTC)})
         rollup_plan_weeks(plan=rolled.plan, first=WEEK, last=datetime.date(2022, 5, 20))
         client.force_login(rolled.supervisor)
         url = {
