@@ -108,7 +108,7 @@ def cumulative_before(*, department, indicator_ids, frequency: str, year: int, s
         .values_list("indicator_id")
         .annotate(total=Sum("value"))
     )
-    return {indicator_id: total for indicator_id, total in rows}
+    return {indicator_id: Figure.quantize(total) for indicator_id, total in rows}
 
 
 def sheet_rows(*, plan, department: Department, frequency: str, start: datetime.date, today: datetime.date) -> list[SheetRow]:

@@ -390,7 +390,7 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
                     _("The cumulative value cannot be lower than the previous cumulative, %(previous)s.")
                     % {"previous": format_decimal(cumulative_before_value)}
                 )
-            number = number - cumulative_before_value
+            number = Figure.quantize(number - cumulative_before_value)
     bounds = outlier_bounds(history)
     if bounds and not (bounds[0] <= number <= bounds[1]) and not note:
         raise InputError(
