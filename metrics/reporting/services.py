@@ -370,6 +370,9 @@ def _blank(cell: CellInput) -> bool:
 def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before_value: Decimal, history: list[Decimal]):
     """The (state, value) a cell asks for, or (None, None) for blank; InputError explains what is wrong."""
     if cell.not_applicable:
+        if cell.raw.strip():
+            # Never drop what someone typed without a word: they must pick one of the two.
+            raise InputError(_("Marked not applicable, yet a value is typed: clear the value, or untick “not applicable”."))
         if not note:
             raise InputError(_("Say why this figure does not apply (a short note)."))
         return FigureState.NOT_APPLICABLE, None

@@ -195,3 +195,17 @@ class ProgressOnlySheetTests:
         data = sheet_post(cast.dept_a, {}, **{f"progress-{task.pk}": "按计划推进", f"nver-{task.pk}": "0"})
         assert client.post(sheet_url(cast.dept_a), data).status_code == 302
         assert task.progress_notes.get().progress == "按计划推进"
+
+
+@pytest.mark.django_db
+class NotApplicableWithValueTests:
+    def test_it_refuses_a_value_in_a_cell_marked_not_applicable_and_saves_nothing(self, client, cast):
+        client.force_login(cast.staff_a)
+        inds = indicators(cast.plan)
+        data = sheet_post(cast.dept_a, {inds[0]: "3", inds[1]: {"value": "12", "na": True, "note": "本周停产"}})
+        response = client.post(sheet_url(cast.dept_a), data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert f'id="err-{inds[1].pk}"' in html and "已勾选“不适用”，却又填了数值" in html
+        assert 'value="12"' in html  # what was typed is still there to correct
+        assert not Figure.objects.exists()
