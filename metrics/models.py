@@ -295,6 +295,14 @@ class Sheet(TimestampedModel):
     def __str__(self):
         return f"{self.department} · {self.get_frequency_display()} · {self.period_start}"
 
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == SheetStatus.SUBMITTED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == SheetStatus.RETURNED
+
 
 class ReopenRequest(TimestampedModel):
     """Staff ask the supervision office to reopen a locked or approved sheet, with a reason."""

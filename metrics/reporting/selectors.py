@@ -255,12 +255,21 @@ class SheetPage:
     reopened: bool
     pending_reopen: ReopenRequest | None
     due: datetime.datetime
-    lock_date: datetime.date
+    open_until: datetime.date
     errors: dict
 
     @property
     def editable(self) -> bool:
         return self.can_edit and self.lock is None
+
+    @property
+    def can_ask_reopen(self) -> bool:
+        return self.can_edit and self.lock is not None and self.lock.code in permissions.REOPENABLE
+
+    @property
+    def returned(self) -> bool:
+        """Returned for correction and open: the page says so in one sentence, with the comment."""
+        return self.sheet is not None and self.sheet.is_returned and self.lock is None
 
     @property
     def sheet_error(self) -> str:
@@ -344,9 +353,9 @@ def sheet_page(
         lock=lock,
         can_edit=can_edit,
         can_review=permissions.can_review(user),
-        reopened=bool(sheet is not None and sheet.reopened_until and today <= sheet.reopened_until and lock is None),
+        reopened=bool(sheet is not None and sheet.reopened_until and today <= sheet.reopened_until and lock is None and not sheet.is_returned),
         pending_reopen=sheet.reopen_requests.filter(status=ReopenStatus.PENDING).first() if sheet else None,
         due=due_at(plan, start, frequency),
-        lock_date=permissions.lock_date(plan, frequency, start),
+        open_until=permissions.open_until(plan, frequency, start, sheet),
         errors=errors,
     )

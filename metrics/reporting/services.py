@@ -439,8 +439,11 @@ def reopen_request(*, user, plan: Plan, department: Department, frequency: str, 
     if not reason:
         raise SheetInvalid({"reason": _("Say why the sheet should be reopened.")})
     sheet, _created = Sheet.objects.get_or_create(plan=plan, department=department, frequency=frequency, period_start=start)
-    if not permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=clock.today()):
+    lock = permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=clock.today())
+    if not lock:
         raise SheetInvalid({"reason": _("This sheet is open: correct it directly.")})
+    if lock.code not in permissions.REOPENABLE:
+        raise SheetInvalid({"reason": lock.message})
     if sheet.reopen_requests.filter(status=ReopenStatus.PENDING).exists():
         raise SheetInvalid({"reason": _("A reopen request for this sheet is already waiting for the supervision office.")})
     request = ReopenRequest(sheet=sheet, reason=reason, requested_by=user)
