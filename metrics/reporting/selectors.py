@@ -187,6 +187,30 @@ def sheet_periods(*, plan, frequency: str, today: datetime.date) -> list[datetim
     return list(reversed(periods_until(plan.year, frequency, today)))
 
 
+def period_locks(*, plan, department: Department, frequency: str, today: datetime.date) -> dict:
+    """Every started period of the plan year, oldest first, with why it is locked today (None: open): one query."""
+    starts = periods_until(plan.year, frequency, today)
+    sheets = {
+        s.period_start: s
+        for s in Sheet.objects.filter(plan=plan, department=department, frequency=frequency, period_start__in=starts)
+    }
+    return {
+        start: permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheets.get(start), today=today)
+        for start in starts
+    }
+
+
+def period_to_act_on(locks: dict, *, frequency: str, today: datetime.date) -> datetime.date:
+    """The period a person can act on: the open one due next (the earliest still open), else the one due now."""
+    return next((start for start, lock in locks.items() if lock is None), reporting_period(today, frequency))
+
+
+def sheet_period_to_act_on(*, plan, department: Department, frequency: str, today: datetime.date) -> datetime.date:
+    """Which period a sheet opens on when no period is asked for."""
+    locks = period_locks(plan=plan, department=department, frequency=frequency, today=today)
+    return period_to_act_on(locks, frequency=frequency, today=today)
+
+
 def review_queue(*, plan):
     """Sheets waiting for the supervision office, oldest first."""
     return (
@@ -247,6 +271,9 @@ class SheetPage:
     other_frequency: str
     other_count: int
     other_start: datetime.date
+    # The other frequency's period due now, when it is not the one to act on (April on 20 May), and its lock.
+    other_due_start: datetime.date | None
+    other_due_lock: object
     tasks: list[TaskProgress]
     sheet: Sheet | None
     lock: object
@@ -331,6 +358,9 @@ def sheet_page(
         else list(Department.objects.filter(assignments__indicator__task__action__plan=plan).distinct().order_by("kind", "code"))
     )
     other = Frequency.MONTHLY if frequency == Frequency.WEEKLY else Frequency.WEEKLY
+    other_locks = period_locks(plan=plan, department=department, frequency=other, today=today)
+    other_start = period_to_act_on(other_locks, frequency=other, today=today)
+    other_due = reporting_period(today, other)
     following = period_end(start, frequency) + datetime.timedelta(days=1)
     return SheetPage(
         plan=plan,
@@ -345,7 +375,9 @@ def sheet_page(
         groups=group_rows(rows),
         other_frequency=other,
         other_count=sheet_assignments(plan=plan, department=department, frequency=other).count(),
-        other_start=reporting_period(today, other),
+        other_start=other_start,
+        other_due_start=other_due if other_due != other_start and other_due in other_locks else None,
+        other_due_lock=other_locks.get(other_due),
         tasks=_task_blocks(plan=plan, department=department, start=start, posted=posted, errors=errors, conflicts=conflicts)
         if frequency == Frequency.WEEKLY
         else [],

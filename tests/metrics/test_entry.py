@@ -209,3 +209,38 @@ class NotApplicableWithValueTests:
         assert f'id="err-{inds[1].pk}"' in html and "已勾选“不适用”，却又填了数值" in html
         assert 'value="12"' in html  # what was typed is still there to correct
         assert not Figure.objects.exists()
+
+
+@pytest.mark.django_db
+class PeriodToActOnTests:
+    """On 20 May April's monthly sheet closed on 8 May: the sheet to act on is May's."""
+
+    @pytest.fixture
+    def monthly(self, cast):
+        ind = indicators(cast.plan)[0]
+        Indicator.objects.filter(pk=ind.pk).update(frequency="monthly")
+        return ind
+
+    def test_the_other_sheet_link_opens_the_open_month_and_the_locked_one_is_a_link_beside_it(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(sheet_url(cast.dept_a)).content.decode()
+        link = html[html.index('id="other-sheet"') - 200:html.index('id="other-sheet"') + 600]
+        assert "frequency=monthly&amp;period=2022-05-01" in link and "打开月报填报表 (2022-05)" in link
+        assert 'id="other-due-sheet"' in link and "period=2022-04-01" in link and "月报 2022-04 (已锁定)" in link
+
+    def test_a_sheet_opened_without_a_period_opens_the_one_to_act_on(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
+        assert "月报 2022-05" in html and 'id="save"' in html
+
+    def test_a_returned_month_is_the_one_to_act_on_before_the_next(self, client, cast, monthly):
+        Sheet.objects.create(plan=cast.plan, department=cast.dept_a, frequency="monthly", period_start=datetime.date(2022, 4, 1),
+                             status=SheetStatus.RETURNED, reopened_until=datetime.date(2022, 5, 23), review_comment="请核实")
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
+        assert "月报 2022-04" in html and "请核实" in html
+
+    def test_the_weekly_sheet_still_opens_on_this_week(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry")).content.decode()
+        assert "周报 2022-05-16 至 2022-05-22" in html
