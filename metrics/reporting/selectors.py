@@ -44,6 +44,10 @@ class SheetRow:
     not_applicable: bool = False
     note: str = ""
     version: int = 0
+    # What the form showed when its author loaded it (posted back, so a save writes only what they changed).
+    shown_value: str = ""
+    shown_not_applicable: bool = False
+    shown_note: str = ""
     error: str = ""
     warning: str = ""
 
@@ -143,6 +147,7 @@ def sheet_rows(*, plan, department: Department, frequency: str, start: datetime.
             row.not_applicable = row.figure.state == FigureState.NOT_APPLICABLE
             row.note = row.figure.note
             row.version = row.figure.version
+        row.shown_value, row.shown_not_applicable, row.shown_note = row.input_value, row.not_applicable, row.note
         rows.append(row)
     return rows
 
@@ -346,8 +351,11 @@ def sheet_page(
         typed = posted.cells.get(row.indicator.pk) if posted else None
         if typed is not None:
             row.input_value, row.not_applicable, row.note = typed.raw, typed.not_applicable, typed.note
-            if f"v-{row.indicator.pk}" not in conflicts:  # after a conflict, saving again overrides knowingly
+            # After a conflict the cell shows what is saved now, so saving again overrides knowingly.
+            if f"v-{row.indicator.pk}" not in conflicts:
                 row.version = typed.version
+                if typed.shown_raw is not None:
+                    row.shown_value, row.shown_not_applicable, row.shown_note = typed.shown_raw, typed.shown_not_applicable, typed.shown_note
         row.error = errors.get(f"v-{row.indicator.pk}", "")
     sheet = sheet_find(plan=plan, department=department, frequency=frequency, start=start)
     lock = permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=today)

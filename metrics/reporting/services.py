@@ -248,7 +248,7 @@ def _apply(*, user, plan, department, frequency, start, sheet, figures, notes, m
 
 
 def _check_figures(*, user, plan, department, frequency, start, cells: dict[int, CellInput], assignments, existing) -> Checked:
-    """Check every posted cell; the rows are the figures to create (no pk yet) and to update."""
+    """Check every cell the poster changed; the rows are the figures to create (no pk yet) and to update."""
     ids = list(cells)
     before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
     window = datetime.timedelta(days=(7 if frequency == Frequency.WEEKLY else 31) * OUTLIER_HISTORY_PERIODS)
@@ -265,6 +265,10 @@ def _check_figures(*, user, plan, department, frequency, start, cells: dict[int,
     now = clock.now()
     checked = Checked()
     for indicator_id, cell in cells.items():
+        if cell.untouched:
+            # Posted as the form showed it: not this person's edit, so neither written nor version-checked
+            # (a colleague may have saved it meanwhile).
+            continue
         indicator = assignments[indicator_id].indicator
         name = f"v-{indicator_id}"
         figure = existing.get(indicator_id)
