@@ -295,6 +295,11 @@ class SheetPage:
         return self.can_edit and self.lock is None
 
     @property
+    def frequencies(self) -> list[tuple[str, str]]:
+        """The frequency picker's choices."""
+        return Frequency.choices
+
+    @property
     def can_ask_reopen(self) -> bool:
         return self.can_edit and self.lock is not None and self.lock.code in permissions.REOPENABLE
 

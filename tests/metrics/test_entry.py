@@ -240,6 +240,11 @@ class PeriodToActOnTests:
         html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
         assert "月报 2022-04" in html and "请核实" in html
 
+    def test_the_frequency_picker_offers_both_frequencies(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
+        assert '<option value="monthly" selected>每月</option>' in html and '<option value="weekly" >每周</option>' in html
+
     def test_the_weekly_sheet_still_opens_on_this_week(self, client, cast, monthly):
         client.force_login(cast.staff_a)
         html = client.get(reverse("metrics:entry")).content.decode()
