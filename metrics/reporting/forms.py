@@ -1,7 +1,8 @@
 """Forms of reporting: what the sheet, the review and the reopen request post, parsed into typed input.
 
 A sheet's inputs are named by the id of what they are about (`v-12`, `na-12`, `note-12`, `ver-12` for
-indicator 12, and `shown-v-12`, `shown-na-12`, `shown-note-12` for what the form showed in them; `progress-3`, `problems-3`, `next-3`, `nver-3` for task 3; `ms-7` for milestone 7; `file-3`
+indicator 12, and `shown-v-12`, `shown-na-12`, `shown-note-12` for what the form showed in them (likewise
+`shown-progress-3`, `shown-problems-3`, `shown-next-3` and `shown-ms-7`); `progress-3`, `problems-3`, `next-3`, `nver-3` for task 3; `ms-7` for milestone 7; `file-3`
 for evidence of task 3). Which ids a department may post is metrics.reporting.services' decision.
 """
 
@@ -16,6 +17,8 @@ from planboard.periods import Frequency
 
 CELL_KEY = re.compile(r"^(v|na|note|ver)-(\d+)$")
 SHOWN_KEY = re.compile(r"^shown-(v|na|note)-(\d+)$")
+SHOWN_NOTE_KEY = re.compile(r"^shown-(progress|problems|next)-(\d+)$")
+SHOWN_MILESTONE_KEY = re.compile(r"^shown-ms-(\d+)$")
 NOTE_KEY = re.compile(r"^(progress|problems|next|nver)-(\d+)$")
 MILESTONE_KEY = re.compile(r"^ms-(\d+)$")
 FILE_KEY = re.compile(r"^file-(\d+)$")
@@ -44,12 +47,28 @@ class CellInput:
         return self.shown_raw is not None and (self.raw, self.not_applicable, self.note) == shown
 
 
+def _text(value: str) -> str:
+    # Browsers post a textarea's line breaks as CRLF; compare texts as the service stores them.
+    return value.replace("\r\n", "\n").strip()
+
+
 @dataclass
 class NoteInput:
+    """A task's progress note as posted; shown_*: what the form showed (None: not said), as for CellInput."""
+
     progress: str = ""
     problems: str = ""
     next_steps: str = ""
     version: int = 0
+    shown_progress: str | None = None
+    shown_problems: str = ""
+    shown_next_steps: str = ""
+
+    @property
+    def untouched(self) -> bool:
+        posted = (self.progress, self.problems, self.next_steps)
+        shown = (self.shown_progress or "", self.shown_problems, self.shown_next_steps)
+        return self.shown_progress is not None and tuple(map(_text, posted)) == tuple(map(_text, shown))
 
 
 @dataclass
@@ -59,6 +78,7 @@ class SheetInput:
     cells: dict[int, CellInput] = field(default_factory=dict)
     notes: dict[int, NoteInput] = field(default_factory=dict)
     milestones: dict[int, str] = field(default_factory=dict)
+    milestones_shown: dict[int, str] = field(default_factory=dict)
     files: dict[int, list] = field(default_factory=dict)
     submit: bool = False
 
@@ -110,6 +130,16 @@ class SheetForm(forms.Form):
                     cell.shown_not_applicable = value in TRUE
                 else:
                     cell.shown_note = value
+            elif match := SHOWN_NOTE_KEY.match(key):
+                kind, note = match.group(1), sheet.notes.setdefault(int(match.group(2)), NoteInput())
+                if kind == "progress":
+                    note.shown_progress = value
+                elif kind == "problems":
+                    note.shown_problems = value
+                else:
+                    note.shown_next_steps = value
+            elif match := SHOWN_MILESTONE_KEY.match(key):
+                sheet.milestones_shown[int(match.group(1))] = value
             elif match := NOTE_KEY.match(key):
                 kind, note = match.group(1), sheet.notes.setdefault(int(match.group(2)), NoteInput())
                 if kind == "progress":

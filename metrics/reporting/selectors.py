@@ -257,6 +257,10 @@ class TaskProgress:
     evidence: list
     error: str = ""
     file_error: str = ""
+    # What the form showed when loaded (posted back, so a save writes only what its author changed).
+    shown_progress: str = ""
+    shown_problems: str = ""
+    shown_next_steps: str = ""
 
 
 @dataclass
@@ -324,9 +328,17 @@ def _task_blocks(*, plan, department, start, posted, errors: dict, conflicts) ->
         task_milestones = list(task.milestones.all())
         for milestone in task_milestones:
             typed = posted.milestones.get(milestone.pk) if posted else None
-            milestone.input_value = typed if typed is not None else (milestone.done_date.isoformat() if milestone.done_date else "")
+            saved = milestone.done_date.isoformat() if milestone.done_date else ""
+            milestone.input_value = typed if typed is not None else saved
+            was_shown = posted.milestones_shown.get(milestone.pk) if posted else None
+            milestone.shown_value = was_shown if was_shown is not None else saved
             milestone.error = errors.get(f"ms-{milestone.pk}", "")
         shown = given or note
+        conflict = f"progress-{task.pk}" in conflicts
+        if given is not None and given.shown_progress is not None and not conflict:
+            was_shown = (given.shown_progress, given.shown_problems, given.shown_next_steps)
+        else:
+            was_shown = (note.progress, note.problems, note.next_steps) if note else ("", "", "")
         blocks.append(
             TaskProgress(
                 task=task,
@@ -339,6 +351,9 @@ def _task_blocks(*, plan, department, start, posted, errors: dict, conflicts) ->
                 evidence=evidence.get(task.pk, []),
                 error=errors.get(f"progress-{task.pk}", ""),
                 file_error=errors.get(f"file-{task.pk}", ""),
+                shown_progress=was_shown[0],
+                shown_problems=was_shown[1],
+                shown_next_steps=was_shown[2],
             )
         )
     return blocks

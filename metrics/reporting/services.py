@@ -119,7 +119,7 @@ def sheet_save(
                 assignments=assignments, existing=existing,
             ),
             notes := _check_notes(user=user, department=department, start=start, notes=given.notes),
-            milestones := _check_milestones(tasks=tasks, milestones=given.milestones, today=today),
+            milestones := _check_milestones(tasks=tasks, milestones=given.milestones, shown=given.milestones_shown, today=today),
             uploads := _check_uploads(files=given.files),
         ]
         if given.submit:
@@ -156,11 +156,16 @@ def _check_scope(*, plan, department, frequency, given: SheetInput, assignments)
     return tasks
 
 
-def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetime.date) -> Checked:
-    """Milestone done dates: real dates, not in the future; the changed milestones are the rows."""
+def _check_milestones(*, tasks: dict, milestones: dict[int, str], shown: dict[int, str], today: datetime.date) -> Checked:
+    """Milestone done dates: real dates, not in the future; the changed milestones are the rows.
+
+    A date posted as the form showed it is untouched: a colleague's date saved meanwhile stays.
+    """
     rows = {m.pk: m for t in tasks.values() for m in t.milestones.all()}
     checked = Checked()
     for milestone_id, raw in milestones.items():
+        if shown.get(milestone_id) == raw:
+            continue
         milestone = rows[milestone_id]
         try:
             done = parse_date(raw)
@@ -323,6 +328,8 @@ def _check_notes(*, user, department, start, notes: dict[int, NoteInput]) -> Che
         for n in ProgressNote.objects.select_for_update().filter(department=department, period_start=start, task_id__in=list(notes))
     }
     for task_id, given in notes.items():
+        if given.untouched:
+            continue
         row = rows.get(task_id)
         new = (given.progress.strip(), given.problems.strip(), given.next_steps.strip())
         old = (row.progress, row.problems, row.next_steps) if row else ("", "", "")

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 import pytest
 
 from actions.models import Department
-from metrics.models import Figure
+from metrics.models import Figure, ProgressNote
 from planboard.roles import Role
 from tests.factories import make_user
 from tests.metrics.reporting import TODAY, WEEK, indicators, sheet_post, sheet_url
@@ -22,21 +22,30 @@ class SheetFormParser(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.inside, self.data = False, {}
+        self.inside, self.data, self.textarea = False, {}, None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag == "form":
             self.inside = attrs.get("id") == "sheet-form"
+        elif self.inside and tag == "textarea" and "disabled" not in attrs:
+            self.textarea = attrs["name"]
+            self.data[self.textarea] = ""
         elif self.inside and tag == "input" and "name" in attrs and "disabled" not in attrs:
             if attrs.get("type") == "checkbox" and "checked" not in attrs:
                 return
             if attrs.get("type") != "file":
                 self.data[attrs["name"]] = attrs.get("value", "")
 
+    def handle_data(self, data):
+        if self.textarea:
+            self.data[self.textarea] += data
+
     def handle_endtag(self, tag):
         if tag == "form":
             self.inside = False
+        elif tag == "textarea":
+            self.textarea = None
 
 
 def loaded_form(client, department) -> dict:
@@ -97,3 +106,32 @@ class ConcurrentEditTests:
         form_b.update({f"v-{inds[1].pk}": "22", "action": "save"})
         assert second.post(sheet_url(cast.dept_a), form_b).status_code == 302
         assert Figure.objects.get(indicator=inds[2], period_start=WEEK).value == Decimal("5")
+
+    def test_colleagues_writing_different_tasks_progress_and_milestones_both_save(self, cast, colleagues):
+        first, second, inds = colleagues
+        tasks = [inds[0].task, inds[1].task]
+        first.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {}, **{f"progress-{tasks[0].pk}": "第一行\r\n第二行",
+                                                                        f"nver-{tasks[0].pk}": "0"}))
+        form_a, form_b = loaded_form(first, cast.dept_a), loaded_form(second, cast.dept_a)
+        milestones = [t.milestones.get() for t in tasks]
+        form_a.update({f"progress-{tasks[0].pk}": "甲改了进展", f"ms-{milestones[0].pk}": "2022-03-30", "action": "save"})
+        form_b.update({f"progress-{tasks[1].pk}": "乙写了进展", f"ms-{milestones[1].pk}": "2022-04-01", "action": "save"})
+        assert first.post(sheet_url(cast.dept_a), form_a).status_code == 302
+        response = second.post(sheet_url(cast.dept_a), form_b)
+        assert response.status_code == 302, response.content.decode()
+        notes = {n.task_id: n.progress for n in ProgressNote.objects.filter(period_start=WEEK)}
+        assert notes == {tasks[0].pk: "甲改了进展", tasks[1].pk: "乙写了进展"}
+        for milestone in milestones:
+            milestone.refresh_from_db()
+        assert [m.done_date.isoformat() for m in milestones] == ["2022-03-30", "2022-04-01"]
+
+    def test_a_note_posted_as_shown_with_browser_line_breaks_is_untouched(self, cast, colleagues):
+        first, second, inds = colleagues
+        task = inds[0].task
+        first.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {}, **{f"progress-{task.pk}": "第一行\n第二行", f"nver-{task.pk}": "0"}))
+        form = loaded_form(second, cast.dept_a)
+        form = {k: v.replace("\n", "\r\n") for k, v in form.items()}  # as a browser posts them
+        first.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {}, **{f"progress-{task.pk}": "改过", f"nver-{task.pk}": "1"}))
+        form["action"] = "save"
+        assert second.post(sheet_url(cast.dept_a), form).status_code == 302
+        assert ProgressNote.objects.get(task=task).progress == "改过"
