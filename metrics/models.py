@@ -1,5 +1,7 @@
 """What departments report (figures) and what is computed from it (roll-ups)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -55,6 +57,15 @@ class Figure(TimestampedModel):
 
     def __str__(self):
         return f"{self.indicator.name} · {self.department} · {self.period_start}"
+
+    @classmethod
+    def quantize(cls, value: Decimal) -> Decimal:
+        """A derived amount (a sum, a difference of cumulatives) at the value field's places.
+
+        Some backends return sums with trailing zeros (SQLite: Decimal('41.7944000000000')); a value
+        derived from them would fail the field's decimal_places check.
+        """
+        return value.quantize(Decimal(1).scaleb(-cls._meta.get_field("value").decimal_places))
 
     def get_absolute_url(self):
         return reverse("metrics:figure_history", args=[self.pk])
@@ -291,6 +302,14 @@ class Sheet(TimestampedModel):
 
     def __str__(self):
         return f"{self.department} · {self.get_frequency_display()} · {self.period_start}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == SheetStatus.SUBMITTED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == SheetStatus.RETURNED
 
 
 class ReopenRequest(TimestampedModel):

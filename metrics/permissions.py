@@ -8,7 +8,7 @@ staff, the supervision office and leaders (`can_view`; `visible_departments` res
 | | staff of the department | staff of another department | supervisor | leader | anonymous |
 |---|---|---|---|---|---|
 | see the sheet | yes | no (403) | yes, read-only | yes, read-only | login page |
-| save / submit | yes, until approved or locked | no | no | no | no |
+| save / submit | yes, while open (not submitted, approved or locked) | no | no | no | no |
 | approve / return / reopen | no | no | yes, except its own department's | no | no |
 
 Segregation of duties: an account that is both staff of a department and in the supervision office may not
@@ -110,6 +110,16 @@ def outside_plan(*, plan, frequency: str, day: datetime.date) -> str | None:
     return _("%(day)s is outside the %(year)s plan: choose a period from %(first)s to %(last)s.") % {
         "day": day.isoformat(), "year": plan.year, "first": year_start(plan.year, frequency), "last": year_last(plan.year, frequency),
     }
+def open_until(plan, frequency: str, start: datetime.date, sheet) -> datetime.date:
+    """The last day staff may change a period's sheet: its lock date, or later while it is reopened."""
+    last = lock_date(plan, frequency, start)
+    if sheet is not None and sheet.reopened_until:
+        return max(last, sheet.reopened_until)
+    return last
+
+
+# Locks a staff member may ask the supervision office to lift (a sheet waiting for review is theirs to return).
+REOPENABLE = ("approved", "closed")
 
 
 def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: datetime.date) -> Lock | None:
@@ -118,6 +128,13 @@ def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: dat
         return Lock("outside", outside)
     if start > period_start(today, frequency):
         return Lock("future", _("This period has not started yet: figures can be entered from %(day)s.") % {"day": start})
+    if sheet is not None and sheet.status == SheetStatus.SUBMITTED:
+        # Locked while it waits: a save meanwhile would change figures under the reviewer's eyes.
+        return Lock(
+            "submitted",
+            _("Submitted on %(day)s and waiting for the supervision office's review: it cannot be changed until it is approved or returned.")
+            % {"day": timezone.localtime(sheet.submitted_at).strftime("%Y-%m-%d %H:%M") if sheet.submitted_at else "—"},
+        )
     if sheet is not None and sheet.status == SheetStatus.APPROVED:
         return Lock(
             "approved",

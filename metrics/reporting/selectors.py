@@ -44,6 +44,10 @@ class SheetRow:
     not_applicable: bool = False
     note: str = ""
     version: int = 0
+    # What the form showed when its author loaded it (posted back, so a save writes only what they changed).
+    shown_value: str = ""
+    shown_not_applicable: bool = False
+    shown_note: str = ""
     error: str = ""
     warning: str = ""
 
@@ -107,7 +111,7 @@ def cumulative_before(*, department, indicator_ids, frequency: str, year: int, s
         .values_list("indicator_id")
         .annotate(total=Sum("value"))
     )
-    return {indicator_id: total for indicator_id, total in rows}
+    return {indicator_id: Figure.quantize(total) for indicator_id, total in rows}
 
 
 def sheet_rows(
@@ -145,6 +149,7 @@ def sheet_rows(
             row.not_applicable = row.figure.state == FigureState.NOT_APPLICABLE
             row.note = row.figure.note
             row.version = row.figure.version
+        row.shown_value, row.shown_not_applicable, row.shown_note = row.input_value, row.not_applicable, row.note
         rows.append(row)
     return rows
 
@@ -189,6 +194,30 @@ def sheet_periods(*, plan, frequency: str, today: datetime.date) -> list[datetim
     return list(reversed(periods_until(plan.year, frequency, today)))
 
 
+def period_locks(*, plan, department: Department, frequency: str, today: datetime.date) -> dict:
+    """Every started period of the plan year, oldest first, with why it is locked today (None: open): one query."""
+    starts = periods_until(plan.year, frequency, today)
+    sheets = {
+        s.period_start: s
+        for s in Sheet.objects.filter(plan=plan, department=department, frequency=frequency, period_start__in=starts)
+    }
+    return {
+        start: permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheets.get(start), today=today)
+        for start in starts
+    }
+
+
+def period_to_act_on(locks: dict, *, frequency: str, today: datetime.date) -> datetime.date:
+    """The period a person can act on: the open one due next (the earliest still open), else the one due now."""
+    return next((start for start, lock in locks.items() if lock is None), reporting_period(today, frequency))
+
+
+def sheet_period_to_act_on(*, plan, department: Department, frequency: str, today: datetime.date) -> datetime.date:
+    """Which period a sheet opens on when no period is asked for."""
+    locks = period_locks(plan=plan, department=department, frequency=frequency, today=today)
+    return period_to_act_on(locks, frequency=frequency, today=today)
+
+
 def review_queue(*, plan):
     """Sheets waiting for the supervision office, oldest first."""
     return (
@@ -230,6 +259,10 @@ class TaskProgress:
     evidence: list
     error: str = ""
     file_error: str = ""
+    # What the form showed when loaded (posted back, so a save writes only what its author changed).
+    shown_progress: str = ""
+    shown_problems: str = ""
+    shown_next_steps: str = ""
 
 
 @dataclass
@@ -249,6 +282,9 @@ class SheetPage:
     other_frequency: str
     other_count: int
     other_start: datetime.date
+    # The other frequency's period due now, when it is not the one to act on (April on 20 May), and its lock.
+    other_due_start: datetime.date | None
+    other_due_lock: object
     tasks: list[TaskProgress]
     sheet: Sheet | None
     lock: object
@@ -257,7 +293,7 @@ class SheetPage:
     reopened: bool
     pending_reopen: ReopenRequest | None
     due: datetime.datetime
-    lock_date: datetime.date
+    open_until: datetime.date
     errors: dict
 
     @property
@@ -265,8 +301,18 @@ class SheetPage:
         return self.can_edit and self.lock is None
 
     @property
-    def frequencies(self) -> list:
+    def frequencies(self) -> list[tuple[str, str]]:
+        """The frequency picker's choices."""
         return Frequency.choices
+
+    @property
+    def can_ask_reopen(self) -> bool:
+        return self.can_edit and self.lock is not None and self.lock.code in permissions.REOPENABLE
+
+    @property
+    def returned(self) -> bool:
+        """Returned for correction and open: the page says so in one sentence, with the comment."""
+        return self.sheet is not None and self.sheet.is_returned and self.lock is None
 
     @property
     def sheet_error(self) -> str:
@@ -284,9 +330,17 @@ def _task_blocks(*, plan, department, start, posted, errors: dict, conflicts) ->
         task_milestones = list(task.milestones.all())
         for milestone in task_milestones:
             typed = posted.milestones.get(milestone.pk) if posted else None
-            milestone.input_value = typed if typed is not None else (milestone.done_date.isoformat() if milestone.done_date else "")
+            saved = milestone.done_date.isoformat() if milestone.done_date else ""
+            milestone.input_value = typed if typed is not None else saved
+            was_shown = posted.milestones_shown.get(milestone.pk) if posted else None
+            milestone.shown_value = was_shown if was_shown is not None else saved
             milestone.error = errors.get(f"ms-{milestone.pk}", "")
         shown = given or note
+        conflict = f"progress-{task.pk}" in conflicts
+        if given is not None and given.shown_progress is not None and not conflict:
+            was_shown = (given.shown_progress, given.shown_problems, given.shown_next_steps)
+        else:
+            was_shown = (note.progress, note.problems, note.next_steps) if note else ("", "", "")
         blocks.append(
             TaskProgress(
                 task=task,
@@ -299,6 +353,9 @@ def _task_blocks(*, plan, department, start, posted, errors: dict, conflicts) ->
                 evidence=evidence.get(task.pk, []),
                 error=errors.get(f"progress-{task.pk}", ""),
                 file_error=errors.get(f"file-{task.pk}", ""),
+                shown_progress=was_shown[0],
+                shown_problems=was_shown[1],
+                shown_next_steps=was_shown[2],
             )
         )
     return blocks
@@ -318,8 +375,11 @@ def sheet_page(
         typed = posted.cells.get(row.indicator.pk) if posted else None
         if typed is not None:
             row.input_value, row.not_applicable, row.note = typed.raw, typed.not_applicable, typed.note
-            if f"v-{row.indicator.pk}" not in conflicts:  # after a conflict, saving again overrides knowingly
+            # After a conflict the cell shows what is saved now, so saving again overrides knowingly.
+            if f"v-{row.indicator.pk}" not in conflicts:
                 row.version = typed.version
+                if typed.shown_raw is not None:
+                    row.shown_value, row.shown_not_applicable, row.shown_note = typed.shown_raw, typed.shown_not_applicable, typed.shown_note
         row.error = errors.get(f"v-{row.indicator.pk}", "")
     sheet = sheet_find(plan=plan, department=department, frequency=frequency, start=start)
     lock = permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=today)
@@ -330,6 +390,9 @@ def sheet_page(
         else list(Department.objects.filter(assignments__indicator__task__action__plan=plan).distinct().order_by("kind", "code"))
     )
     other = Frequency.MONTHLY if frequency == Frequency.WEEKLY else Frequency.WEEKLY
+    other_locks = period_locks(plan=plan, department=department, frequency=other, today=today)
+    other_start = period_to_act_on(other_locks, frequency=other, today=today)
+    other_due = reporting_period(today, other)
     following = period_end(start, frequency) + datetime.timedelta(days=1)
     return SheetPage(
         plan=plan,
@@ -344,7 +407,9 @@ def sheet_page(
         groups=group_rows(rows),
         other_frequency=other,
         other_count=len(everything) - len(mine),
-        other_start=reporting_period(today, other),
+        other_start=other_start,
+        other_due_start=other_due if other_due != other_start and other_due in other_locks else None,
+        other_due_lock=other_locks.get(other_due),
         tasks=_task_blocks(plan=plan, department=department, start=start, posted=posted, errors=errors, conflicts=conflicts)
         if frequency == Frequency.WEEKLY
         else [],
@@ -352,9 +417,9 @@ def sheet_page(
         lock=lock,
         can_edit=can_edit,
         can_review=permissions.can_review_department(user, department),
-        reopened=bool(sheet is not None and sheet.reopened_until and today <= sheet.reopened_until and lock is None),
+        reopened=bool(sheet is not None and sheet.reopened_until and today <= sheet.reopened_until and lock is None and not sheet.is_returned),
         pending_reopen=sheet.reopen_requests.filter(status=ReopenStatus.PENDING).first() if sheet else None,
         due=due_at(plan, start, frequency),
-        lock_date=permissions.lock_date(plan, frequency, start),
+        open_until=permissions.open_until(plan, frequency, start, sheet),
         errors=errors,
     )

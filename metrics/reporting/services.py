@@ -129,7 +129,9 @@ def sheet_save(
                 assignments=assignments, existing=existing,
             ),
             notes := _check_notes(user=user, department=department, start=start, notes=given.notes),
-            milestones := _check_milestones(tasks=tasks, milestones=given.milestones, today=today, year=plan.year),
+            milestones := _check_milestones(
+                tasks=tasks, milestones=given.milestones, shown=given.milestones_shown, today=today, year=plan.year
+            ),
             uploads := _check_uploads(files=given.files),
         ]
         if given.submit:
@@ -166,11 +168,18 @@ def _check_scope(*, plan, department, frequency, given: SheetInput, assignments)
     return tasks
 
 
-def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetime.date, year: int) -> Checked:
-    """Milestone done dates: real dates of the plan year, not in the future; the changed milestones are the rows."""
+def _check_milestones(
+    *, tasks: dict, milestones: dict[int, str], shown: dict[int, str], today: datetime.date, year: int
+) -> Checked:
+    """Milestone done dates: real dates of the plan year, not in the future; the changed milestones are the rows.
+
+    A date posted as the form showed it is untouched: a colleague's date saved meanwhile stays.
+    """
     rows = {m.pk: m for t in tasks.values() for m in t.milestones.all()}
     checked = Checked()
     for milestone_id, raw in milestones.items():
+        if shown.get(milestone_id) == raw:
+            continue
         milestone = rows[milestone_id]
         try:
             done = parse_date(raw)
@@ -260,7 +269,7 @@ def _apply(*, user, plan, department, frequency, start, sheet, figures, notes, m
 
 
 def _check_figures(*, user, plan, department, frequency, start, cells: dict[int, CellInput], assignments, existing) -> Checked:
-    """Check every posted cell; the rows are the figures to create (no pk yet) and to update."""
+    """Check every cell the poster changed; the rows are the figures to create (no pk yet) and to update."""
     ids = list(cells)
     before = cumulative_before(department=department, indicator_ids=ids, frequency=frequency, year=plan.year, start=start)
     window = datetime.timedelta(days=(7 if frequency == Frequency.WEEKLY else 31) * OUTLIER_HISTORY_PERIODS)
@@ -277,6 +286,10 @@ def _check_figures(*, user, plan, department, frequency, start, cells: dict[int,
     now = clock.now()
     checked = Checked()
     for indicator_id, cell in cells.items():
+        if cell.untouched:
+            # Posted as the form showed it: not this person's edit, so neither written nor version-checked
+            # (a colleague may have saved it meanwhile).
+            continue
         indicator = assignments[indicator_id].indicator
         name = f"v-{indicator_id}"
         figure = existing.get(indicator_id)
@@ -331,6 +344,8 @@ def _check_notes(*, user, department, start, notes: dict[int, NoteInput]) -> Che
         for n in ProgressNote.objects.select_for_update().filter(department=department, period_start=start, task_id__in=list(notes))
     }
     for task_id, given in notes.items():
+        if given.untouched:
+            continue
         row = rows.get(task_id)
         new = (given.progress.strip(), given.problems.strip(), given.next_steps.strip())
         old = (row.progress, row.problems, row.next_steps) if row else ("", "", "")
@@ -390,6 +405,9 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
     if len(note) > NOTE_MAX_LENGTH:
         raise InputError(_("A note may have at most %(n)s characters.") % {"n": NOTE_MAX_LENGTH})
     if cell.not_applicable:
+        if cell.raw.strip():
+            # Never drop what someone typed without a word: they must pick one of the two.
+            raise InputError(_("Marked not applicable, yet a value is typed: clear the value, or untick “not applicable”."))
         if not note:
             raise InputError(_("Say why this figure does not apply (a short note)."))
         return FigureState.NOT_APPLICABLE, None
@@ -410,7 +428,7 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
                     _("The cumulative value cannot be lower than the previous cumulative, %(previous)s.")
                     % {"previous": format_decimal(cumulative_before_value)}
                 )
-            number = number - cumulative_before_value
+            number = Figure.quantize(number - cumulative_before_value)
     bounds = outlier_bounds(history)
     if bounds and not (bounds[0] <= number <= bounds[1]) and not note:
         raise InputError(
@@ -463,8 +481,11 @@ def reopen_request(*, user, plan: Plan, department: Department, frequency: str, 
     if len(reason) > REASON_MAX_LENGTH:
         raise SheetInvalid({"reason": _("Say why in at most 500 characters.")})
     sheet, _created = Sheet.objects.get_or_create(plan=plan, department=department, frequency=frequency, period_start=start)
-    if not permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=clock.today()):
+    lock = permissions.lock_reason(plan=plan, frequency=frequency, start=start, sheet=sheet, today=clock.today())
+    if not lock:
         raise SheetInvalid({"reason": _("This sheet is open: correct it directly.")})
+    if lock.code not in permissions.REOPENABLE:
+        raise SheetInvalid({"reason": lock.message})
     if sheet.reopen_requests.filter(status=ReopenStatus.PENDING).exists():
         raise SheetInvalid({"reason": _("A reopen request for this sheet is already waiting for the supervision office.")})
     request = ReopenRequest(sheet=sheet, reason=reason, requested_by=user)

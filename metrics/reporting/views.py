@@ -24,7 +24,7 @@ from metrics.reporting.forms import ReopenDecideForm, ReopenRequestForm, ReviewF
 from metrics.reporting.services import SheetInvalid
 from planboard import roles
 from planboard.clock import today
-from planboard.periods import period_start, reporting_period
+from planboard.periods import period_start
 
 
 def _plan():
@@ -57,7 +57,10 @@ def _sheet_target(request, plan):
     )
     if day and (outside := permissions.outside_plan(plan=plan, frequency=frequency, day=day)):
         raise BadRequest(outside)
-    start = period_start(day, frequency) if day else reporting_period(today(), frequency)
+    if day:
+        start = period_start(day, frequency)
+    else:
+        start = selectors.sheet_period_to_act_on(plan=plan, department=department, frequency=frequency, today=today())
     return department, frequency, start
 
 
@@ -77,6 +80,7 @@ def _render_sheet(request, plan, department, frequency, start, *, posted: SheetI
         "previous_url": sheet_url(department, frequency, page.previous_start) if page.previous_start else None,
         "next_url": sheet_url(department, frequency, page.next_start) if page.next_start else None,
         "other_url": sheet_url(department, page.other_frequency, page.other_start),
+        "other_due_url": sheet_url(department, page.other_frequency, page.other_due_start) if page.other_due_start else None,
     }
     return render(request, "reporting/entry.html", context, status=400 if exc else 200)
 

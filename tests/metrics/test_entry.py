@@ -198,9 +198,54 @@ class ProgressOnlySheetTests:
 
 
 @pytest.mark.django_db
-class SheetPickerTests:
-    def test_the_sheet_offers_both_frequencies_with_the_current_one_selected(self, client, cast):
+class NotApplicableWithValueTests:
+    def test_it_refuses_a_value_in_a_cell_marked_not_applicable_and_saves_nothing(self, client, cast):
         client.force_login(cast.staff_a)
-        html = client.get(sheet_url(cast.dept_a, frequency="monthly", period=datetime.date(2022, 4, 1))).content.decode()
-        assert '<option value="weekly" >' in html or '<option value="weekly">' in html
-        assert '<option value="monthly" selected>' in html
+        inds = indicators(cast.plan)
+        data = sheet_post(cast.dept_a, {inds[0]: "3", inds[1]: {"value": "12", "na": True, "note": "本周停产"}})
+        response = client.post(sheet_url(cast.dept_a), data)
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert f'id="err-{inds[1].pk}"' in html and "已勾选“不适用”，却又填了数值" in html
+        assert 'value="12"' in html  # what was typed is still there to correct
+        assert not Figure.objects.exists()
+
+
+@pytest.mark.django_db
+class PeriodToActOnTests:
+    """On 20 May April's monthly sheet closed on 8 May: the sheet to act on is May's."""
+
+    @pytest.fixture
+    def monthly(self, cast):
+        ind = indicators(cast.plan)[0]
+        Indicator.objects.filter(pk=ind.pk).update(frequency="monthly")
+        return ind
+
+    def test_the_other_sheet_link_opens_the_open_month_and_the_locked_one_is_a_link_beside_it(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(sheet_url(cast.dept_a)).content.decode()
+        link = html[html.index('id="other-sheet"') - 200:html.index('id="other-sheet"') + 600]
+        assert "frequency=monthly&amp;period=2022-05-01" in link and "打开月报填报表 (2022-05)" in link
+        assert 'id="other-due-sheet"' in link and "period=2022-04-01" in link and "月报 2022-04 (已锁定)" in link
+
+    def test_a_sheet_opened_without_a_period_opens_the_one_to_act_on(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
+        assert "月报 2022-05" in html and 'id="save"' in html
+
+    def test_a_returned_month_is_the_one_to_act_on_before_the_next(self, client, cast, monthly):
+        Sheet.objects.create(plan=cast.plan, department=cast.dept_a, frequency="monthly", period_start=datetime.date(2022, 4, 1),
+                             status=SheetStatus.RETURNED, reopened_until=datetime.date(2022, 5, 23), review_comment="请核实")
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
+        assert "月报 2022-04" in html and "请核实" in html
+
+    def test_the_frequency_picker_offers_both_frequencies(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry") + "?department=dept-a&frequency=monthly").content.decode()
+        assert '<option value="monthly" selected>每月</option>' in html and '<option value="weekly" >每周</option>' in html
+
+    def test_the_weekly_sheet_still_opens_on_this_week(self, client, cast, monthly):
+        client.force_login(cast.staff_a)
+        html = client.get(reverse("metrics:entry")).content.decode()
+        assert "周报 2022-05-16 至 2022-05-22" in html

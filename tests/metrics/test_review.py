@@ -57,13 +57,38 @@ class ReviewWorkflowTests:
         assert sheet.status == SheetStatus.RETURNED
         client.force_login(cast.staff_a)
         html = client.get(sheet_url(cast.dept_a)).content.decode()
-        assert "督查办退回意见" in html and "产值偏低，请核实" in html
+        assert "督查办已于 2022-05-20 退回本表：“产值偏低，请核实”" in html
         ind = indicators(cast.plan)[0]
         data = sheet_post(cast.dept_a, {ind: {"value": "2", "version": 1}}, action="submit")
         assert client.post(sheet_url(cast.dept_a), data).status_code == 302
         sheet.refresh_from_db()
         assert sheet.status == SheetStatus.SUBMITTED
         assert Figure.objects.get(indicator=ind).value == Decimal("2")
+
+    def test_it_locks_a_submitted_sheet_while_it_waits_and_says_so_at_the_top(self, client, cast):
+        submit_full_sheet(client, cast)
+        html = client.get(sheet_url(cast.dept_a)).content.decode()
+        assert "已报送" in html and "等待督查办审核，审核通过或退回前不能修改" in html
+        assert 'id="save"' not in html and 'id="submit"' not in html and 'id="reopen-form"' not in html
+        ind = indicators(cast.plan)[0]
+        response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "9", "version": 1}}))
+        assert response.status_code == 403
+        assert Figure.objects.get(indicator=ind).value == Decimal("1")
+        response = client.post(reverse("metrics:reopen_request"), {"department": "dept-a", "frequency": "weekly",
+                                                                    "period": WEEK.isoformat(), "reason": "改一下"}, follow=True)
+        assert "等待督查办审核" in response.content.decode()
+        assert not ReopenRequest.objects.exists()
+
+    def test_a_returned_sheet_says_one_thing_the_comment_and_until_when_it_is_open(self, client, cast):
+        sheet = submit_full_sheet(client, cast)
+        client.force_login(cast.supervisor)
+        client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "return", "comment": "产值偏低，请核实"})
+        client.force_login(cast.staff_a)
+        html = client.get(sheet_url(cast.dept_a)).content.decode()
+        assert "督查办已重新开放本表" not in html and "督查办退回意见" not in html
+        assert html.count("前可修改") == 1
+        assert "请修改后重新报送，2022-05-23 前可修改" in html  # returned on 20 May, the plan locks 3 days on
+        assert 'id="save"' in html
 
     def test_it_refuses_to_review_a_sheet_that_is_not_submitted(self, client, cast):
         sheet = Sheet.objects.create(plan=cast.plan, department=cast.dept_a, frequency="weekly", period_start=WEEK)
@@ -163,7 +188,7 @@ class ReturnAfterCloseTests:
         client.post(reverse("metrics:sheet_review", args=[sheet.pk]), {"decision": "return", "comment": "请补充说明"})
         client.force_login(cast.staff_a)
         html = client.get(sheet_url(cast.dept_a)).content.decode()
-        assert "督查办已重新开放本表，可修改至 2022-05-28" in html
+        assert "督查办已于 2022-05-25 退回本表：“请补充说明”。请修改后重新报送，2022-05-28 前可修改。" in html
         ind = indicators(cast.plan)[0]
         response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: {"value": "3", "version": 1}}, action="submit"))
         assert response.status_code == 302
