@@ -145,14 +145,21 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://localhost/"  # never used to send; keeps Celery from looking for a local AMQP server
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has finished, and handed back to the queue if its worker process dies:
+# the roll-ups are idempotent, so running one twice is harmless and losing one is not.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A save queues a roll-up; if the broker is down, give up fast (the roll-up is marked stale, not lost).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A full roll-up of a year takes seconds; these limits stop a stuck one (each week is its own transaction).
+# A full roll-up of a year takes seconds; these limits stop a stuck one (a full run is one transaction).
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360)
+# Redis hands an unacknowledged task to another worker after this many seconds (the whole worker was killed):
+# just longer than a task may run, and than the longest retry wait (metrics.tasks.RETRY_COUNTDOWNS, 300 s),
+# so a live task is never handed out twice, and a lost one comes back within minutes, not Celery's hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(CELERY_TASK_TIME_LIMIT, 300) + 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one place for periodic work. django-celery-beat's DatabaseScheduler copies it into its tables.
@@ -161,6 +168,8 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-current-plan-hourly": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(minute=7)},
     # A snapshot right after the weekly reporting deadline (the plans' default: Friday 17:00).
     "rollup-at-weekly-deadline": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(day_of_week="fri", hour=17, minute=1)},
+    # Catch up whatever is marked stale (a roll-up that failed for good, or was lost), within minutes.
+    "rollup-stale-sweep": {"task": "metrics.tasks.rollup_stale", "schedule": crontab(minute="*/5")},
     # Judge the week that just ended on its Sunday.
     "close-previous-week": {"task": "metrics.tasks.close_previous_week", "schedule": crontab(day_of_week="mon", hour=0, minute=30)},
 }

@@ -1,17 +1,21 @@
 """Roll-up runs: which weeks to compute, full, range, incremental and catch-up runs, and the stale mark.
 
-The math is in metrics.rollup.engine; these functions choose the weeks and keep the stale mark.
+The math is in metrics.rollup.engine; these functions choose the weeks and keep the stale mark. The mark is
+set by whatever could not roll up (`stale_mark`) and cleared here only, by any full run that covers the weeks
+it names: the `rollup` command, the hourly beat, the stale sweep and the single-week task all clear it.
 """
 
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import transaction
+from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
-from metrics.models import Rollup, StaleRollup
+from metrics.models import Figure, IndicatorProgress, Rollup, StaleRollup
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
 from planboard.periods import Frequency, period_start
@@ -38,6 +42,30 @@ def _weeks(plan: Plan, first: datetime.date, last: datetime.date) -> list[Week]:
     return weeks
 
 
+@contextmanager
+def _clearing_stale_mark(plan: Plan, weeks: list[Week]) -> Iterator[None]:
+    """Run a full roll-up of `weeks` in one transaction; on success, delete the stale mark if the run covered it.
+
+    The mark is locked for the whole run, so a failure that marks the plan while the run goes on waits
+    and then marks it afresh: a run never clears a mark it may not have seen the cause of.
+    """
+    with transaction.atomic():
+        stale = StaleRollup.objects.select_for_update().filter(plan=plan).first()
+        yield
+        if stale and _covers(plan, weeks, stale):
+            stale.delete()
+            logger.info("Roll-up of plan %s caught up: stale mark cleared", plan.pk)
+
+
+def _covers(plan: Plan, weeks: list[Week], stale: StaleRollup) -> bool:
+    """Whether `weeks` include every week a catch-up of the mark needs (from its earliest period to today)."""
+    needed = _weeks(plan, stale.earliest_period or clock.today(), clock.today())
+    if not needed:
+        return True
+    done = {w.start for w in weeks}
+    return all(w.start in done for w in needed)
+
+
 def rollup_plan_week(*, plan: Plan, day: datetime.date | None = None) -> Rollup:
     """Recompute every row of the week containing `day` (default: today) and return the plan's row.
 
@@ -45,7 +73,8 @@ def rollup_plan_week(*, plan: Plan, day: datetime.date | None = None) -> Rollup:
     """
     now = clock.today()
     week = Week.of(plan, min(day or now, now), now)
-    rollup_week(week)
+    with _clearing_stale_mark(plan, [week]):
+        rollup_week(week)
     return _plan_row(plan, week)
 
 
@@ -54,22 +83,55 @@ def rollup_plan_weeks(
 ) -> list[Week]:
     """Recompute a range of weeks in order (ranks compare with the week before), e.g. after late edits."""
     weeks = _weeks(plan, first, last)
-    for n, week in enumerate(weeks, start=1):
-        rollup_week(week)
-        if progress:
-            progress(n, len(weeks), week)
+    with _clearing_stale_mark(plan, weeks):
+        for n, week in enumerate(weeks, start=1):
+            rollup_week(week)
+            if progress:
+                progress(n, len(weeks), week)
     return weeks
 
 
-def rollup_plan_catch_up(*, plan: Plan) -> Rollup:
-    """The full run: this week, plus every week since a roll-up was missed (broker down), then clear the mark."""
+def rollup_plan_catch_up(*, plan: Plan, progress: Callable[[int, int, Week], None] | None = None) -> Rollup:
+    """The full run: this week, plus every week since a roll-up was missed, which clears the stale mark."""
     stale = StaleRollup.objects.filter(plan=plan).first()
     first = stale.earliest_period if stale and stale.earliest_period else clock.today()
-    with transaction.atomic():
-        weeks = rollup_plan_weeks(plan=plan, first=first, last=clock.today())
-        if stale:
-            StaleRollup.objects.filter(pk=stale.pk, since__lte=stale.since).delete()
+    weeks = rollup_plan_weeks(plan=plan, first=first, last=clock.today(), progress=progress)
     return _plan_row(plan, weeks[-1])
+
+
+# A save's roll-up normally lands within seconds; one still missing after this was lost (a broker restarted
+# without persistence, a database down even for the stale mark) rather than waiting for a retry or a redelivery.
+LOST_AFTER = datetime.timedelta(minutes=10)
+
+
+def unrolled_since(*, plan: Plan, before: datetime.datetime) -> datetime.date | None:
+    """The earliest period of a figure saved (before `before`) after its indicator's last roll-up, if any.
+
+    Every roll-up of an indicator, incremental or full, recomputes its row of the current week, so a figure
+    changed after that row was computed has not been rolled up.
+    """
+    current = period_start(clock.today(), Frequency.WEEKLY)
+    last_rolled = IndicatorProgress.objects.filter(indicator=OuterRef("indicator"), week=current).values("computed_at")[:1]
+    return (
+        Figure.objects.filter(indicator__task__action__plan=plan, updated__lt=before)
+        .annotate(last_rolled=Subquery(last_rolled))
+        .filter(Q(last_rolled__isnull=True) | Q(updated__gt=F("last_rolled")))
+        .aggregate(earliest=Min("period_start"))["earliest"]
+    )
+
+
+def rollup_stale_plans(*, today: datetime.date) -> list[int]:
+    """The sweep: mark the plan of the year stale if a save was never rolled up, then catch up every plan
+    marked stale. Returns the ids of the plans caught up.
+    """
+    plan = Plan.objects.filter(year=today.year).first()
+    if plan and (earliest := unrolled_since(plan=plan, before=timezone.now() - LOST_AFTER)):
+        stale_mark(plan=plan, earliest=earliest, reason="figures saved but never rolled up (roll-up lost)")
+    done = []
+    for stale_plan in Plan.objects.filter(stale_rollup__isnull=False).order_by("pk"):
+        rollup_plan_catch_up(plan=stale_plan)
+        done.append(stale_plan.pk)
+    return done
 
 
 def rollup_touched(
@@ -95,11 +157,15 @@ def rollup_touched(
 
 
 def stale_mark(*, plan: Plan, earliest: datetime.date | None, reason: str) -> None:
-    """Mark the plan's roll-ups stale from `earliest` on (pages say so); the next full roll-up catches up."""
+    """Mark the plan's roll-ups stale from `earliest` on (pages say so, with the latest reason); the next
+    full roll-up that covers those weeks (the sweep runs every few minutes) catches up and clears the mark.
+    """
     with transaction.atomic():
         stale, created = StaleRollup.objects.select_for_update().get_or_create(
             plan=plan, defaults={"since": timezone.now(), "reason": reason[:200], "earliest_period": earliest}
         )
-        if not created and earliest and (stale.earliest_period is None or earliest < stale.earliest_period):
-            stale.earliest_period = earliest
-            stale.save(update_fields=["earliest_period"])
+        if not created:
+            if earliest and (stale.earliest_period is None or earliest < stale.earliest_period):
+                stale.earliest_period = earliest
+            stale.reason = reason[:200]
+            stale.save(update_fields=["earliest_period", "reason"])

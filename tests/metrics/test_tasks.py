@@ -78,7 +78,7 @@ class RollupRequestTests:
             assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[WEEK])
             assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[datetime.date(2022, 3, 7)])
         stale = StaleRollup.objects.get(plan=cast.plan)
-        assert stale.reason == "connection refused" and stale.earliest_period == datetime.date(2022, 3, 7)
+        assert stale.reason == "OperationalError: connection refused" and stale.earliest_period == datetime.date(2022, 3, 7)
         client.force_login(cast.leader)
         assert "以来保存的数据尚未汇总" in client.get("/", follow=True).content.decode()
         rollup_current_plan()
