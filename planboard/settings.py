@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "planboard.context_processors.user_roles",
+                "metrics.context_processors.stale_banner",
             ],
             # The number filters belong to the project package, which is no app: registered here by name.
             "libraries": {"planboard_format": "planboard.templatetags.planboard_format"},

@@ -23,9 +23,9 @@ def latest_rollup(*, plan: Plan) -> Rollup | None:
     return Rollup.objects.filter(plan=plan, level=RollupLevel.PLAN).order_by("-week").first()
 
 
-def stale_rollup(*, plan: Plan) -> StaleRollup | None:
-    """Set when a roll-up could not be queued; the next full roll-up clears it."""
-    return StaleRollup.objects.filter(plan=plan).first()
+def stale_rollups() -> QuerySet[StaleRollup]:
+    """Every plan's stale mark, for the banner on every page (a lazy queryset: read only when shown)."""
+    return StaleRollup.objects.select_related("plan").order_by("plan__year")
 
 
 def indicator_progress(*, plan: Plan, week) -> QuerySet[IndicatorProgress]:

@@ -36,7 +36,6 @@ from metrics.dashboards.selectors import (
     plan_and_action_rollups,
     plan_rollup,
     scoreboard,
-    stale_rollup,
     task_ledger,
 )
 from metrics.dashboards.tables import (
@@ -76,7 +75,7 @@ def overview(request):
                 "", '<tr><th scope="row">{}</th><td>{}</td></tr>',
                 ((week.isoformat(), formatting.pct(value)) for week, value in trends.get(card.pk, [])),
             )
-        context.update(asof=asof, rollup=rollup, actions=cards, stale=stale_rollup(plan=plan))
+        context.update(asof=asof, rollup=rollup, actions=cards)
         if rollup:
             context["schedule_today"] = plain_share(frequency=Frequency.WEEKLY, year=plan.year, day=rollup.as_of) * 100
             context["days_to_checkpoint"] = (plan.checkpoint - rollup.as_of).days
@@ -133,7 +132,6 @@ class ActionDetailView(ExportMixin, SingleTableMixin, FilterView):
             asof=self.asof,
             rollup=rollup,
             action_rollup=action_rollups(plan=self.plan, week=self.asof.week).get(self.action.pk),
-            stale=stale_rollup(plan=self.plan),
         )
         # The chart's table fallback, paged on its own (an action of a large plan has hundreds of indicators).
         indicators = ActionIndicatorTable(
@@ -173,7 +171,6 @@ def indicator_detail(request, pk):
         "indicator": indicator,
         "asof": asof,
         "rollup": plan_rollup(plan=plan, week=asof.week),
-        "stale": stale_rollup(plan=plan),
         "progress": progress,
         "explanation": explain(progress, plan) if progress else [],
         "departments": DepartmentProgressTable(indicator_departments(indicator=indicator, week=asof.week), asof_query=asof.query),
@@ -220,7 +217,6 @@ def department_detail(request, pk):
         "department": department,
         "asof": asof,
         "rollup": plan_rollup(plan=plan, week=asof.week),
-        "stale": stale_rollup(plan=plan),
         "score": scores[-1] if scores and scores[-1].week == asof.week else None,
         "indicators": DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), asof_query=asof.query),
         "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week), orderable=False),
@@ -262,7 +258,6 @@ def rankings(request):
         "monthly": monthly,
         "shown_week": shown_week,
         "rollup": plan_rollup(plan=plan, week=asof.week),
-        "stale": stale_rollup(plan=plan),
         "table": ScoreboardTable(rows, asof_query=asof.query),
     }
     return render(request, "dashboards/rankings.html", context)

@@ -11,7 +11,7 @@ from django_tables2 import RequestConfig
 from actions.selectors import plan_current
 from metrics import permissions
 from metrics.dashboards.asof import as_of_week
-from metrics.dashboards.selectors import plan_rollup, stale_rollup
+from metrics.dashboards.selectors import plan_rollup
 from metrics.supervision import selectors, services
 from metrics.supervision.forms import RemindForm
 from metrics.supervision.tables import LaggingTable, MissingReportsTable, OverdueMilestoneTable, ReminderTable
@@ -39,7 +39,6 @@ def supervision(request):
         "plan": plan,
         "asof": asof,
         "rollup": rollup,
-        "stale": stale_rollup(plan=plan),
         "can_remind": can_remind,
         "lagging": lagging,
         "overdue": overdue,
