@@ -120,6 +120,15 @@ class EntrySheetTests:
         assert Figure.objects.count() == 1
         assert cast.plan.stale_rollup is not None
 
+    def test_a_broken_broker_install_never_turns_a_committed_save_into_a_500(self, client, cast, django_capture_on_commit_callbacks):
+        client.force_login(cast.staff_a)
+        missing = ModuleNotFoundError("No module named 'packaging'")  # kombu's Redis transport without its extra
+        with mock.patch("metrics.tasks.rollup_indicators.delay", side_effect=missing):
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {indicators(cast.plan)[0]: "5"}))
+        assert response.status_code == 302
+        assert Figure.objects.count() == 1 and "packaging" in cast.plan.stale_rollup.reason
+
 
 def add_old_figures(cast, weeks):
     rows = [
