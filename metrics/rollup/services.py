@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, OuterRef, Q, Subquery
 from django.utils import timezone
@@ -99,11 +100,6 @@ def rollup_plan_catch_up(*, plan: Plan, progress: Callable[[int, int, Week], Non
     return _plan_row(plan, weeks[-1])
 
 
-# A save's roll-up normally lands within seconds; one still missing after this was lost (a broker restarted
-# without persistence, a database down even for the stale mark) rather than waiting for a retry or a redelivery.
-LOST_AFTER = datetime.timedelta(minutes=10)
-
-
 def unrolled_since(*, plan: Plan, before: datetime.datetime) -> datetime.date | None:
     """The earliest period of a figure saved (before `before`) after its indicator's last roll-up, if any.
 
@@ -125,7 +121,8 @@ def rollup_stale_plans(*, today: datetime.date) -> list[int]:
     marked stale. Returns the ids of the plans caught up.
     """
     plan = Plan.objects.filter(year=today.year).first()
-    if plan and (earliest := unrolled_since(plan=plan, before=timezone.now() - LOST_AFTER)):
+    lost_after = datetime.timedelta(seconds=settings.PLANBOARD_ROLLUP_LOST_AFTER)
+    if plan and (earliest := unrolled_since(plan=plan, before=timezone.now() - lost_after)):
         stale_mark(plan=plan, earliest=earliest, reason="figures saved but never rolled up (roll-up lost)")
     done = []
     for stale_plan in Plan.objects.filter(stale_rollup__isnull=False).order_by("pk"):

@@ -160,13 +160,13 @@ class StaleClearingTests:
         assert IndicatorProgress.objects.get(week=WEEK, indicator=output(cast)).actual == 30
         assert not StaleRollup.objects.exists() and rollup_stale() == []
 
-    def test_the_sweep_finds_a_save_whose_rollup_vanished_without_a_trace(self, cast, today):
+    def test_the_sweep_finds_a_save_whose_rollup_vanished_without_a_trace(self, cast, today, settings):
         rollup_plan_range_all(cast)
         assert services.unrolled_since(plan=cast.plan, before=timezone.now() + datetime.timedelta(hours=1)) is None
         figure = add_figure(cast, 30)  # saved, and its roll-up lost (a broker restarted without persistence)
         Figure.objects.filter(pk=figure.pk).update(period_start=MARCH)
-        with mock.patch.object(services, "LOST_AFTER", datetime.timedelta(0)):
-            assert rollup_stale() == [cast.plan.pk]
+        settings.PLANBOARD_ROLLUP_LOST_AFTER = 0
+        assert rollup_stale() == [cast.plan.pk]
         assert IndicatorProgress.objects.get(week=WEEK, indicator=output(cast)).actual == 30
         assert not StaleRollup.objects.exists()
 
