@@ -81,13 +81,14 @@ class RollupTask(Task):
             raise self.retry(exc=exc, countdown=countdown) from exc
 
     def on_failure(self, exc, task_id, args, kwargs, einfo):
-        plan_id, earliest = _stale_scope(self, args, kwargs)
-        if plan_id is None:
-            return
         reason = f"{self.name.rpartition('.')[2]}: {type(exc).__name__}: {exc}".strip()
+        plan_id = None
         try:
+            plan_id, earliest = _stale_scope(self, args, kwargs)
+            if plan_id is None:
+                return
             stale_mark(plan=Plan(pk=plan_id), earliest=earliest, reason=reason)
-        except Exception:  # the database may still be down; the sweep's scan for unrolled figures finds it then
+        except Exception:  # noqa: BLE001 (the database may still be down; the sweep's scan for unrolled figures finds it then)
             logger.exception("%s[%s] failed and plan %s could not be marked stale", self.name, task_id, plan_id)
         else:
             logger.error("%s[%s] failed for good, plan %s marked stale from %s: %s", self.name, task_id, plan_id, earliest, exc)
