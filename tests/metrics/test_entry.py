@@ -204,3 +204,21 @@ class ProgressOnlySheetTests:
         data = sheet_post(cast.dept_a, {}, **{f"progress-{task.pk}": "按计划推进", f"nver-{task.pk}": "0"})
         assert client.post(sheet_url(cast.dept_a), data).status_code == 302
         assert task.progress_notes.get().progress == "按计划推进"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+class SheetSaveLockTests:
+    def test_a_save_locks_only_its_own_rows_not_the_plan_they_join(self, client, cast):
+        """A bare FOR UPDATE over the default orderings' joins locked the plan row: concurrent saves deadlocked."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        assert connection.vendor == "postgresql"
+        client.force_login(cast.staff_a)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {indicators(cast.plan)[0]: "5"}))
+        assert response.status_code == 302
+        locking = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+        assert len(locking) >= 2
+        assert all(" FOR UPDATE OF " in sql and '"actions_plan"' not in sql.split(" FOR UPDATE OF ")[1] for sql in locking)
