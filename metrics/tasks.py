@@ -88,7 +88,7 @@ class RollupTask(Task):
             if plan_id is None:
                 return
             stale_mark(plan=Plan(pk=plan_id), earliest=earliest, reason=reason)
-        except Exception:  # noqa: BLE001 (the database may still be down; the sweep's scan for unrolled figures finds it then)
+        except Exception:  # noqa: BLE001 (the database may still be down; the sweep rolls recent saves up again anyway)
             logger.exception("%s[%s] failed and plan %s could not be marked stale", self.name, task_id, plan_id)
         else:
             logger.error("%s[%s] failed for good, plan %s marked stale from %s: %s", self.name, task_id, plan_id, earliest, exc)
@@ -151,8 +151,8 @@ def close_previous_week() -> dict | None:
 
 @shared_task(base=RollupTask)
 def rollup_stale() -> list[int]:
-    """The sweep (every few minutes): mark the current plan stale if a save's roll-up vanished without a
-    trace, then catch up every plan marked stale. Returns the plans caught up.
+    """The sweep (every few minutes): catch up every plan marked stale, and roll up again the saves old
+    enough that their own roll-up should have landed (it may have been lost). Returns the plans caught up.
     """
     return rollup_stale_plans(today=today())
 
@@ -177,7 +177,7 @@ def rollup_request(
         logger.warning("Roll-up of plan %s not queued, marked stale: %r", plan.pk, exc)
         try:
             stale_mark(plan=plan, earliest=min(period_starts, default=None), reason=f"{type(exc).__name__}: {exc}")
-        except Exception:  # noqa: BLE001 (the database went too; the sweep's scan for unrolled figures finds the save)
+        except Exception:  # noqa: BLE001 (the database went too; the sweep rolls recent saves up again anyway)
             logger.exception("Plan %s could not be marked stale either", plan.pk)
         return False
     return True

@@ -26,9 +26,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 # Memory PostgreSQL may use per sort or hash while rolling up (SET LOCAL work_mem), e.g. "64MB".
 PLANBOARD_ROLLUP_WORK_MEM = env_str("PLANBOARD_ROLLUP_WORK_MEM", default="64MB")
 
-# Seconds after which a save whose roll-up has not landed counts as lost (a broker restarted without
-# persistence, the database down even for the stale mark): the stale sweep then marks the plan and catches up.
-# Longer than a retry or a redelivery normally takes, so the sweep does not race them.
+# Seconds after which the stale sweep rolls a save up again, in case its own roll-up was lost (a broker
+# restarted without persistence, the database down even for the stale mark). Longer than a redelivery
+# takes, so the sweep does not race it.
 PLANBOARD_ROLLUP_LOST_AFTER = env_int("PLANBOARD_ROLLUP_LOST_AFTER", default=600)
 
 # "Today" for the whole app. Pinned for demos and tests (the demo plan is 2022's); unset means the real date.

@@ -12,11 +12,11 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Min, OuterRef, Q, Subquery
+from django.db.models import Min
 from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
-from metrics.models import Figure, IndicatorProgress, Rollup, StaleRollup
+from metrics.models import Figure, Rollup, StaleRollup
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
 from planboard.periods import Frequency, period_start
@@ -100,34 +100,41 @@ def rollup_plan_catch_up(*, plan: Plan, progress: Callable[[int, int, Week], Non
     return _plan_row(plan, weeks[-1])
 
 
-def unrolled_since(*, plan: Plan, before: datetime.datetime) -> datetime.date | None:
-    """The earliest period of a figure saved (before `before`) after its indicator's last roll-up, if any.
+# How far back the sweep looks for saves to roll up again (it runs every 5 minutes: each save is redone
+# about a dozen times, so a sweep or two missed by a beat restart loses nothing).
+RESWEEP_WINDOW = datetime.timedelta(hours=1)
 
-    Every roll-up of an indicator, incremental or full, recomputes its row of the current week, so a figure
-    changed after that row was computed has not been rolled up.
+
+def rollup_recent_saves(*, plan: Plan, before: datetime.datetime) -> int:
+    """Roll up again the indicators whose figures were saved in the hour before `before`, from the earliest
+    period they touched. Returns the weeks done.
+
+    A save's roll-up can vanish without a trace (a broker restarted without persistence, the database down
+    even for the stale mark); nothing records that it did, so the sweep simply redoes recent saves once they
+    are older than any retry or redelivery. Idempotent, and cheap: unchanged rows are not rewritten.
     """
-    current = period_start(clock.today(), Frequency.WEEKLY)
-    last_rolled = IndicatorProgress.objects.filter(indicator=OuterRef("indicator"), week=current).values("computed_at")[:1]
-    return (
-        Figure.objects.filter(indicator__task__action__plan=plan, updated__lt=before)
-        .annotate(last_rolled=Subquery(last_rolled))
-        .filter(Q(last_rolled__isnull=True) | Q(updated__gt=F("last_rolled")))
-        .aggregate(earliest=Min("period_start"))["earliest"]
+    recent = Figure.objects.filter(
+        indicator__task__action__plan=plan, updated__gte=before - RESWEEP_WINDOW, updated__lt=before
     )
+    touched = recent.aggregate(earliest=Min("period_start"))["earliest"]
+    if touched is None:
+        return 0
+    indicator_ids = sorted(set(recent.values_list("indicator_id", flat=True)))
+    return rollup_touched(plan=plan, indicator_ids=indicator_ids, period_starts=[touched])
 
 
 def rollup_stale_plans(*, today: datetime.date) -> list[int]:
-    """The sweep: mark the plan of the year stale if a save was never rolled up, then catch up every plan
-    marked stale. Returns the ids of the plans caught up.
+    """The sweep: catch up every plan marked stale, and roll up again the current plan's saves older than
+    PLANBOARD_ROLLUP_LOST_AFTER (their roll-up may have been lost). Returns the ids of the plans caught up.
     """
-    plan = Plan.objects.filter(year=today.year).first()
-    lost_after = datetime.timedelta(seconds=settings.PLANBOARD_ROLLUP_LOST_AFTER)
-    if plan and (earliest := unrolled_since(plan=plan, before=timezone.now() - lost_after)):
-        stale_mark(plan=plan, earliest=earliest, reason="figures saved but never rolled up (roll-up lost)")
     done = []
     for stale_plan in Plan.objects.filter(stale_rollup__isnull=False).order_by("pk"):
         rollup_plan_catch_up(plan=stale_plan)
         done.append(stale_plan.pk)
+    plan = Plan.objects.filter(year=today.year).first()
+    if plan and plan.pk not in done:
+        lost_after = datetime.timedelta(seconds=settings.PLANBOARD_ROLLUP_LOST_AFTER)
+        rollup_recent_saves(plan=plan, before=timezone.now() - lost_after)
     return done
 
 
