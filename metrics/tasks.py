@@ -1,23 +1,97 @@
 """Celery tasks: thin interfaces that take ids and ISO dates and call a service; and `rollup_request`,
 the one way other code queues a roll-up.
 
-Every task is idempotent (roll-ups are upserts) and retried only on transient database errors.
+Every task is idempotent (roll-ups are upserts), so it is safe to run twice: it is acknowledged only once it
+has finished, re-queued if its worker dies, retried on a fixed schedule while the database is unreachable, and
+when it fails for good (a non-transient error, or the retries are spent) it marks the plan stale, which the
+sweep catches up within minutes.
 """
 
 import datetime
+import inspect
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
 
 from actions.models import Plan
-from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_week, rollup_plan_weeks, rollup_touched, stale_mark
+from metrics.rollup.services import (
+    rollup_plan_catch_up,
+    rollup_plan_week,
+    rollup_plan_weeks,
+    rollup_stale_plans,
+    rollup_touched,
+    stale_mark,
+)
 from planboard.clock import today
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "max_retries": 5}
+# Seconds to wait before each retry: about 15 minutes in all, enough to ride out a database restart or a
+# failover. No jitter: a zero-second retry is a retry wasted. The longest wait stays within the broker's
+# visibility timeout (settings.CELERY_BROKER_TRANSPORT_OPTIONS), or Redis would hand the task out twice.
+RETRY_COUNTDOWNS = (5, 10, 20, 40, 80, 160, 300, 300)
+
+# SQLSTATEs that come as OperationalError but will fail again the same way: a statement timeout
+# (query_canceled, 57014) means the query is too slow, not that the database is away.
+NON_TRANSIENT_SQLSTATES = {"57014"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether the error is worth retrying: the database connection failed, not the work."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    return getattr(exc.__cause__, "pgcode", None) not in NON_TRANSIENT_SQLSTATES
+
+
+def _stale_scope(task: Task, args, kwargs) -> tuple[int | None, datetime.date | None]:
+    """The plan and earliest week a roll-up task was about, read from its arguments by name
+    (plan_id; period_starts, first or as_of). Tasks without a plan are about the current year's plan.
+    """
+    try:
+        arguments = inspect.signature(task.run).bind(*args, **kwargs).arguments
+    except TypeError:
+        return None, None
+    plan_id = arguments.get("plan_id")
+    if plan_id is None:
+        plan_id = Plan.objects.filter(year=today().year).values_list("pk", flat=True).first()
+    days = arguments.get("period_starts") or [arguments.get("first") or arguments.get("as_of")]
+    days = [datetime.date.fromisoformat(d) for d in days if d]
+    return plan_id, min(days, default=None)
+
+
+class RollupTask(Task):
+    """Base of the roll-up tasks: late acknowledgement, re-queued when the worker is lost, transient
+    database errors retried on RETRY_COUNTDOWNS, and any failure for good recorded as a stale mark.
+    """
+
+    acks_late = True
+    reject_on_worker_lost = True
+    max_retries = len(RETRY_COUNTDOWNS)
+
+    def __call__(self, *args, **kwargs):
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            if not is_transient(exc) or self.request.retries >= self.max_retries:
+                raise
+            countdown = RETRY_COUNTDOWNS[self.request.retries]
+            logger.warning("%s[%s]: database unavailable, retry %d in %d s: %s", self.name, self.request.id,
+                           self.request.retries + 1, countdown, exc)
+            raise self.retry(exc=exc, countdown=countdown) from exc
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        reason = f"{self.name.rpartition('.')[2]}: {type(exc).__name__}: {exc}".strip()
+        plan_id = None
+        try:
+            plan_id, earliest = _stale_scope(self, args, kwargs)
+            if plan_id is None:
+                return
+            stale_mark(plan=Plan(pk=plan_id), earliest=earliest, reason=reason)
+        except Exception:  # noqa: BLE001 (the database may still be down; the sweep rolls recent saves up again anyway)
+            logger.exception("%s[%s] failed and plan %s could not be marked stale", self.name, task_id, plan_id)
+        else:
+            logger.error("%s[%s] failed for good, plan %s marked stale from %s: %s", self.name, task_id, plan_id, earliest, exc)
 
 
 def _summary(row) -> dict:
@@ -31,7 +105,7 @@ def _summary(row) -> dict:
     }
 
 
-@shared_task(**TRANSIENT)
+@shared_task(base=RollupTask)
 def rollup_plan(plan_id: int, as_of: str | None = None) -> dict:
     """Full recompute of one week of a plan (default: this week)."""
     plan = Plan.objects.get(pk=plan_id)
@@ -39,7 +113,7 @@ def rollup_plan(plan_id: int, as_of: str | None = None) -> dict:
     return _summary(rollup_plan_week(plan=plan, day=day))
 
 
-@shared_task(**TRANSIENT)
+@shared_task(base=RollupTask)
 def rollup_plan_range(plan_id: int, first: str, last: str) -> int:
     """Full recompute of a range of weeks, in order. Returns how many weeks."""
     plan = Plan.objects.get(pk=plan_id)
@@ -47,7 +121,7 @@ def rollup_plan_range(plan_id: int, first: str, last: str) -> int:
     return len(weeks)
 
 
-@shared_task(**TRANSIENT)
+@shared_task(base=RollupTask)
 def rollup_indicators(plan_id: int, indicator_ids: list[int], period_starts: list[str], department_ids: list[int] | None = None) -> int:
     """Incremental: the indicators (and departments) a save touched, from the earliest period touched on."""
     plan = Plan.objects.get(pk=plan_id)
@@ -59,14 +133,14 @@ def rollup_indicators(plan_id: int, indicator_ids: list[int], period_starts: lis
     )
 
 
-@shared_task(**TRANSIENT)
+@shared_task(base=RollupTask)
 def rollup_current_plan() -> dict | None:
     """The beat entry: the plan of the current year, this week and any week a missed roll-up left stale."""
     plan = Plan.objects.filter(year=today().year).first()
     return _summary(rollup_plan_catch_up(plan=plan)) if plan else None
 
 
-@shared_task(**TRANSIENT)
+@shared_task(base=RollupTask)
 def close_previous_week() -> dict | None:
     """The beat entry for Monday morning: judge last week on its Sunday, now that it has ended."""
     plan = Plan.objects.filter(year=today().year).first()
@@ -75,14 +149,22 @@ def close_previous_week() -> dict | None:
     return _summary(rollup_plan_week(plan=plan, day=today() - datetime.timedelta(days=7)))
 
 
+@shared_task(base=RollupTask)
+def rollup_stale() -> list[int]:
+    """The sweep (every few minutes): catch up every plan marked stale, and roll up again the saves old
+    enough that their own roll-up should have landed (it may have been lost). Returns the plans caught up.
+    """
+    return rollup_stale_plans(today=today())
+
+
 def rollup_request(
     *, plan: Plan, indicator_ids: list[int], period_starts: list[datetime.date], department_ids: list[int] | None = None
 ) -> bool:
     """Queue the incremental roll-up of what a save touched. Call it from transaction.on_commit.
 
-    A save must not fail because the broker is down: then the plan is marked stale instead (pages
-    say so) and the next full roll-up catches up from the earliest period touched. Returns whether
-    the roll-up was queued.
+    A save must not fail once it has committed: if the roll-up cannot be queued for any reason (broker
+    down, a broken install of its transport, an eager run that failed), the plan is marked stale instead
+    (pages say so) and the sweep catches up from the earliest period touched. Returns whether it was queued.
     """
     try:
         rollup_indicators.delay(
@@ -91,8 +173,11 @@ def rollup_request(
             sorted({d.isoformat() for d in period_starts}),
             sorted(set(department_ids)) if department_ids is not None else None,
         )
-    except (BrokerError, ConnectionError, OSError) as exc:
-        logger.warning("Roll-up of plan %s not queued, marked stale: %s", plan.pk, exc)
-        stale_mark(plan=plan, earliest=min(period_starts, default=None), reason=str(exc))
+    except Exception as exc:  # noqa: BLE001 (whatever the cause, the save stands and the mark records why)
+        logger.warning("Roll-up of plan %s not queued, marked stale: %r", plan.pk, exc)
+        try:
+            stale_mark(plan=plan, earliest=min(period_starts, default=None), reason=f"{type(exc).__name__}: {exc}")
+        except Exception:  # noqa: BLE001 (the database went too; the sweep rolls recent saves up again anyway)
+            logger.exception("Plan %s could not be marked stale either", plan.pk)
         return False
     return True

@@ -29,6 +29,11 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 # Memory PostgreSQL may use per sort or hash while rolling up (SET LOCAL work_mem), e.g. "64MB".
 PLANBOARD_ROLLUP_WORK_MEM = env_str("PLANBOARD_ROLLUP_WORK_MEM", default="64MB")
 
+# Seconds after which the stale sweep rolls a save up again, in case its own roll-up was lost (a broker
+# restarted without persistence, the database down even for the stale mark). Longer than a redelivery
+# takes, so the sweep does not race it.
+PLANBOARD_ROLLUP_LOST_AFTER = env_int("PLANBOARD_ROLLUP_LOST_AFTER", default=600)
+
 # "Today" for the whole app. Pinned for demos and tests (the demo plan is 2022's); unset means the real date.
 PLANBOARD_TODAY = env_date("PLANBOARD_TODAY")
 
@@ -81,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "planboard.context_processors.user_roles",
+                "metrics.context_processors.stale_banner",
             ],
             # The number filters belong to the project package, which is no app: registered here by name.
             "libraries": {"planboard_format": "planboard.templatetags.planboard_format"},
@@ -205,14 +211,21 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 if CELERY_TASK_ALWAYS_EAGER:
     CELERY_BROKER_URL = "memory://localhost/"  # never used to send; keeps Celery from looking for a local AMQP server
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when it has finished, and handed back to the queue if its worker process dies:
+# the roll-ups are idempotent, so running one twice is harmless and losing one is not.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A save queues a roll-up; if the broker is down, give up fast (the roll-up is marked stale, not lost).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A full roll-up of a year takes seconds; these limits stop a stuck one (each week is its own transaction).
+# A full roll-up of a year takes seconds; these limits stop a stuck one (a full run is one transaction).
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", default=360)
+# Redis hands an unacknowledged task to another worker after this many seconds (the whole worker was killed):
+# just longer than a task may run, and than the longest retry wait (metrics.tasks.RETRY_COUNTDOWNS, 300 s),
+# so a live task is never handed out twice, and a lost one comes back within minutes, not Celery's hour.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": max(CELERY_TASK_TIME_LIMIT, 300) + 60}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The one place for periodic work. django-celery-beat's DatabaseScheduler copies it into its tables.
@@ -221,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-current-plan-hourly": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(minute=7)},
     # A snapshot right after the weekly reporting deadline (the plans' default: Friday 17:00).
     "rollup-at-weekly-deadline": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(day_of_week="fri", hour=17, minute=1)},
+    # Catch up whatever is marked stale (a roll-up that failed for good, or was lost), within minutes.
+    "rollup-stale-sweep": {"task": "metrics.tasks.rollup_stale", "schedule": crontab(minute="*/5")},
     # Judge the week that just ended on its Sunday.
     "close-previous-week": {"task": "metrics.tasks.close_previous_week", "schedule": crontab(day_of_week="mon", hour=0, minute=30)},
 }

@@ -1,5 +1,7 @@
 import datetime
+from pathlib import Path
 
+import celery
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -84,3 +86,11 @@ class SettingsTests:
         code, out = read_settings(**env)
         assert code != 0
         assert "ImproperlyConfigured" in out and variable in out
+
+
+class RequirementsTests:
+    def test_celery_is_pinned_with_the_extra_of_its_broker(self):
+        """kombu's Redis transport imports `packaging`, which only celery[redis] brings (.ci/fresh_install proves it)."""
+        lines = (Path(__file__).resolve().parent.parent / "requirements.txt").read_text().splitlines()
+        pins = [line for line in lines if line.startswith("celery")]
+        assert pins == [f"celery[redis]=={celery.__version__}"]

@@ -29,9 +29,9 @@ def latest_rollup(*, plan: Plan) -> Rollup | None:
     return Rollup.objects.filter(plan=plan, level=RollupLevel.PLAN).order_by("-week").first()
 
 
-def stale_rollup(*, plan: Plan) -> StaleRollup | None:
-    """Set when a roll-up could not be queued; the next full roll-up clears it."""
-    return StaleRollup.objects.filter(plan=plan).first()
+def stale_rollups() -> QuerySet[StaleRollup]:
+    """Every plan's stale mark, for the banner on every page (a lazy queryset: read only when shown)."""
+    return StaleRollup.objects.select_related("plan").order_by("plan__year")
 
 
 def indicator_progress(*, plan: Plan, week) -> QuerySet[IndicatorProgress]:
@@ -315,10 +315,11 @@ def revised_indicators(*, plan: Plan, rollup: Rollup | None) -> set[int]:
 
 
 def page_head(*, plan: Plan, week, rollup: Rollup | None = None) -> dict:
-    """What the head of every dashboard page shows (includes/freshness.html): the as-of week's plan row, the
-    stale mark, and the corrections made after the week was published. Pass `rollup` when already read."""
+    """What the head of every dashboard page shows (includes/freshness.html): the as-of week's plan row and
+    the corrections made after the week was published (the stale banner is base.html's, on every page).
+    Pass `rollup` when already read."""
     rollup = rollup if rollup is not None else plan_rollup(plan=plan, week=week)
-    return {"rollup": rollup, "stale": stale_rollup(plan=plan), "revisions": week_revisions(plan=plan, rollup=rollup)}
+    return {"rollup": rollup, "revisions": week_revisions(plan=plan, rollup=rollup)}
 # ---------------------------------------------------------------------------------------------------
 # Chart data: each page puts its chart's data in the page (json_script), built here from the same reads
 # as its tables, numbers rounded as the pages print them.

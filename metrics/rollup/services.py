@@ -1,17 +1,22 @@
 """Roll-up runs: which weeks to compute, full, range, incremental and catch-up runs, and the stale mark.
 
-The math is in metrics.rollup.engine; these functions choose the weeks and keep the stale mark.
+The math is in metrics.rollup.engine; these functions choose the weeks and keep the stale mark. The mark is
+set by whatever could not roll up (`stale_mark`) and cleared here only, by any full run that covers the weeks
+it names: the `rollup` command, the hourly beat, the stale sweep and the single-week task all clear it.
 """
 
 import datetime
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
-from metrics.models import Rollup, StaleRollup
+from metrics.models import Figure, Rollup, StaleRollup
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
 from planboard.periods import Frequency, period_start
@@ -38,6 +43,30 @@ def _weeks(plan: Plan, first: datetime.date, last: datetime.date) -> list[Week]:
     return weeks
 
 
+@contextmanager
+def _clearing_stale_mark(plan: Plan, weeks: list[Week]) -> Iterator[None]:
+    """Run a full roll-up of `weeks` in one transaction; on success, delete the stale mark if the run covered it.
+
+    The mark is locked for the whole run, so a failure that marks the plan while the run goes on waits
+    and then marks it afresh: a run never clears a mark it may not have seen the cause of.
+    """
+    with transaction.atomic():
+        stale = StaleRollup.objects.select_for_update().filter(plan=plan).first()
+        yield
+        if stale and _covers(plan, weeks, stale):
+            stale.delete()
+            logger.info("Roll-up of plan %s caught up: stale mark cleared", plan.pk)
+
+
+def _covers(plan: Plan, weeks: list[Week], stale: StaleRollup) -> bool:
+    """Whether `weeks` include every week a catch-up of the mark needs (from its earliest period to today)."""
+    needed = _weeks(plan, stale.earliest_period or clock.today(), clock.today())
+    if not needed:
+        return True
+    done = {w.start for w in weeks}
+    return all(w.start in done for w in needed)
+
+
 def rollup_plan_week(*, plan: Plan, day: datetime.date | None = None) -> Rollup:
     """Recompute every row of the week containing `day` (default: today) and return the plan's row.
 
@@ -45,7 +74,8 @@ def rollup_plan_week(*, plan: Plan, day: datetime.date | None = None) -> Rollup:
     """
     now = clock.today()
     week = Week.of(plan, min(day or now, now), now)
-    rollup_week(week)
+    with _clearing_stale_mark(plan, [week]):
+        rollup_week(week)
     return _plan_row(plan, week)
 
 
@@ -54,22 +84,58 @@ def rollup_plan_weeks(
 ) -> list[Week]:
     """Recompute a range of weeks in order (ranks compare with the week before), e.g. after late edits."""
     weeks = _weeks(plan, first, last)
-    for n, week in enumerate(weeks, start=1):
-        rollup_week(week)
-        if progress:
-            progress(n, len(weeks), week)
+    with _clearing_stale_mark(plan, weeks):
+        for n, week in enumerate(weeks, start=1):
+            rollup_week(week)
+            if progress:
+                progress(n, len(weeks), week)
     return weeks
 
 
-def rollup_plan_catch_up(*, plan: Plan) -> Rollup:
-    """The full run: this week, plus every week since a roll-up was missed (broker down), then clear the mark."""
+def rollup_plan_catch_up(*, plan: Plan, progress: Callable[[int, int, Week], None] | None = None) -> Rollup:
+    """The full run: this week, plus every week since a roll-up was missed, which clears the stale mark."""
     stale = StaleRollup.objects.filter(plan=plan).first()
     first = stale.earliest_period if stale and stale.earliest_period else clock.today()
-    with transaction.atomic():
-        weeks = rollup_plan_weeks(plan=plan, first=first, last=clock.today())
-        if stale:
-            StaleRollup.objects.filter(pk=stale.pk, since__lte=stale.since).delete()
+    weeks = rollup_plan_weeks(plan=plan, first=first, last=clock.today(), progress=progress)
     return _plan_row(plan, weeks[-1])
+
+
+# How far back the sweep looks for saves to roll up again (it runs every 5 minutes: each save is redone
+# about a dozen times, so a sweep or two missed by a beat restart loses nothing).
+RESWEEP_WINDOW = datetime.timedelta(hours=1)
+
+
+def rollup_recent_saves(*, plan: Plan, before: datetime.datetime) -> int:
+    """Roll up again the indicators whose figures were saved in the hour before `before`, from the earliest
+    period they touched. Returns the weeks done.
+
+    A save's roll-up can vanish without a trace (a broker restarted without persistence, the database down
+    even for the stale mark); nothing records that it did, so the sweep simply redoes recent saves once they
+    are older than any retry or redelivery. Idempotent, and cheap: unchanged rows are not rewritten.
+    """
+    recent = Figure.objects.filter(
+        indicator__task__action__plan=plan, updated__gte=before - RESWEEP_WINDOW, updated__lt=before
+    )
+    touched = recent.aggregate(earliest=Min("period_start"))["earliest"]
+    if touched is None:
+        return 0
+    indicator_ids = sorted(set(recent.values_list("indicator_id", flat=True)))
+    return rollup_touched(plan=plan, indicator_ids=indicator_ids, period_starts=[touched])
+
+
+def rollup_stale_plans(*, today: datetime.date) -> list[int]:
+    """The sweep: catch up every plan marked stale, and roll up again the current plan's saves older than
+    PLANBOARD_ROLLUP_LOST_AFTER (their roll-up may have been lost). Returns the ids of the plans caught up.
+    """
+    done = []
+    for stale_plan in Plan.objects.filter(stale_rollup__isnull=False).order_by("pk"):
+        rollup_plan_catch_up(plan=stale_plan)
+        done.append(stale_plan.pk)
+    plan = Plan.objects.filter(year=today.year).first()
+    if plan and plan.pk not in done:
+        lost_after = datetime.timedelta(seconds=settings.PLANBOARD_ROLLUP_LOST_AFTER)
+        rollup_recent_saves(plan=plan, before=timezone.now() - lost_after)
+    return done
 
 
 def rollup_touched(
@@ -95,11 +161,15 @@ def rollup_touched(
 
 
 def stale_mark(*, plan: Plan, earliest: datetime.date | None, reason: str) -> None:
-    """Mark the plan's roll-ups stale from `earliest` on (pages say so); the next full roll-up catches up."""
+    """Mark the plan's roll-ups stale from `earliest` on (pages say so, with the latest reason); the next
+    full roll-up that covers those weeks (the sweep runs every few minutes) catches up and clears the mark.
+    """
     with transaction.atomic():
         stale, created = StaleRollup.objects.select_for_update().get_or_create(
             plan=plan, defaults={"since": timezone.now(), "reason": reason[:200], "earliest_period": earliest}
         )
-        if not created and earliest and (stale.earliest_period is None or earliest < stale.earliest_period):
-            stale.earliest_period = earliest
-            stale.save(update_fields=["earliest_period"])
+        if not created:
+            if earliest and (stale.earliest_period is None or earliest < stale.earliest_period):
+                stale.earliest_period = earliest
+            stale.reason = reason[:200]
+            stale.save(update_fields=["earliest_period", "reason"])

@@ -120,6 +120,15 @@ class EntrySheetTests:
         assert Figure.objects.count() == 1
         assert cast.plan.stale_rollup is not None
 
+    def test_a_broken_broker_install_never_turns_a_committed_save_into_a_500(self, client, cast, django_capture_on_commit_callbacks):
+        client.force_login(cast.staff_a)
+        missing = ModuleNotFoundError("No module named 'packaging'")  # kombu's Redis transport without its extra
+        with mock.patch("metrics.tasks.rollup_indicators.delay", side_effect=missing):
+            with django_capture_on_commit_callbacks(execute=True):
+                response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {indicators(cast.plan)[0]: "5"}))
+        assert response.status_code == 302
+        assert Figure.objects.count() == 1 and "packaging" in cast.plan.stale_rollup.reason
+
 
 def add_old_figures(cast, weeks):
     rows = [
@@ -249,3 +258,19 @@ class PeriodToActOnTests:
         client.force_login(cast.staff_a)
         html = client.get(reverse("metrics:entry")).content.decode()
         assert "周报 2022-05-16 至 2022-05-22" in html
+@pytest.mark.postgres
+@pytest.mark.django_db
+class SheetSaveLockTests:
+    def test_a_save_locks_only_its_own_rows_not_the_plan_they_join(self, client, cast):
+        """A bare FOR UPDATE over the default orderings' joins locked the plan row: concurrent saves deadlocked."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        assert connection.vendor == "postgresql"
+        client.force_login(cast.staff_a)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {indicators(cast.plan)[0]: "5"}))
+        assert response.status_code == 302
+        locking = [q["sql"] for q in captured.captured_queries if "FOR UPDATE" in q["sql"]]
+        assert len(locking) >= 2
+        assert all(" FOR UPDATE OF " in sql and '"actions_plan"' not in sql.split(" FOR UPDATE OF ")[1] for sql in locking)

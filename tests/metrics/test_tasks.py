@@ -78,12 +78,22 @@ class RollupRequestTests:
             assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[WEEK])
             assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[datetime.date(2022, 3, 7)])
         stale = StaleRollup.objects.get(plan=cast.plan)
-        assert stale.reason == "connection refused" and stale.earliest_period == datetime.date(2022, 3, 7)
+        assert stale.reason == "OperationalError: connection refused" and stale.earliest_period == datetime.date(2022, 3, 7)
         client.force_login(cast.leader)
         assert "以来保存的数据尚未汇总" in client.get("/", follow=True).content.decode()
         rollup_current_plan()
         assert not StaleRollup.objects.exists()
         assert Rollup.objects.filter(level="plan").count() == 11  # every week from 7 March to 16 May
+
+    @pytest.mark.parametrize("failure", [
+        ModuleNotFoundError("No module named 'packaging'"),  # a broken install of the Redis transport
+        RuntimeError("anything else"),
+    ])
+    def test_any_failure_to_queue_marks_the_plan_stale_instead_of_failing_the_save(self, cast, today, failure):
+        with mock.patch("metrics.tasks.rollup_indicators.delay", side_effect=failure):
+            assert not rollup_request(plan=cast.plan, indicator_ids=[1], period_starts=[WEEK])
+        stale = StaleRollup.objects.get(plan=cast.plan)
+        assert type(failure).__name__ in stale.reason and stale.earliest_period == WEEK
 
 
 @pytest.mark.worker
