@@ -58,9 +58,14 @@ class RateProgressTests:
     def test_the_rollup_reads_the_rate_as_the_mean_of_the_latest_rates(self, rates):
         progress = IndicatorProgress.objects.get(indicator=rates, week=datetime.date(2022, 5, 16))
         assert float(progress.actual) == pytest.approx(8.7) and progress.gap_pp == pytest.approx(-1.3)
-        assert progress.light in {"red", "yellow"}  # so the supervision list shows it
+        # B has not reported April, the period due: behind while a report is missing is 未报, not red.
+        assert progress.light == "missing" and not progress.data_complete
 
     def test_the_supervision_list_prints_actual_target_and_gap_never_completion_beside_schedule(self, client, rates):
+        # Once B reports April (8.0, the same mean) the rate is complete and red, so the supervision list shows it.
+        Figure.objects.create(indicator=rates, department=rates.departments.get(code="dept-b"),
+                              period_start=datetime.date(2022, 4, 1), value=8.0, entered_at=ENTERED)
+        rollup_plan_weeks(plan=rates.task.action.plan, first=datetime.date(2022, 5, 16), last=datetime.date(2022, 5, 20))
         html = get(client, reverse("metrics:supervision"), "supervisor").content.decode()
         assert RATE_TEXT in html
         assert "完成 87.0%" not in html and "序时 33.3%" not in html
