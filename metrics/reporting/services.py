@@ -19,6 +19,7 @@ from actions.models import Department, Indicator, Plan
 from metrics import permissions
 from metrics.choices import FigureState, ReopenStatus, SheetStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
+from metrics.reporting.cumulative import rederive_later
 from metrics.reporting.forms import CellInput, NoteInput, SheetInput
 from metrics.reporting.parsers import InputError, check_evidence, outlier_bounds, parse_date, parse_number
 from metrics.reporting.selectors import cumulative_before, led_tasks, sheet_assignments
@@ -118,6 +119,9 @@ def sheet_save(
                 user=user, plan=plan, department=department, frequency=frequency, start=start, cells=given.cells,
                 assignments=assignments, existing=existing,
             ),
+            later := _check_later_cumulatives(
+                department=department, frequency=frequency, year=plan.year, start=start, figures=figures, assignments=assignments
+            ),
             notes := _check_notes(user=user, department=department, start=start, notes=given.notes),
             milestones := _check_milestones(tasks=tasks, milestones=given.milestones, today=today),
             uploads := _check_uploads(files=given.files),
@@ -133,7 +137,7 @@ def sheet_save(
             return result
         sheet = _apply(
             user=user, plan=plan, department=department, frequency=frequency, start=start, sheet=sheet,
-            figures=figures.rows, notes=notes.rows, milestones=milestones.rows, uploads=uploads.rows, submit=given.submit,
+            figures=figures.rows + later.rows, notes=notes.rows, milestones=milestones.rows, uploads=uploads.rows, submit=given.submit,
         )
     return SheetSaveResult(
         sheet=sheet, changes=figures.changes, notes_changed=len(notes.rows), files_added=len(uploads.rows), submitted=given.submit
@@ -154,6 +158,15 @@ def _check_scope(*, plan, department, frequency, given: SheetInput, assignments)
     if not set(given.milestones) <= milestone_ids:
         raise PermissionDenied(_("The sheet names a milestone of a task this department does not lead."))
     return tasks
+
+
+def _check_later_cumulatives(*, department, frequency, year, start, figures: Checked, assignments) -> Checked:
+    """Cumulative-entry cells: the typed cumulative is the figure of record, so a correction re-derives the
+    amount of the next period reported after it (rows), or is refused when it exceeds that period's cumulative."""
+    if figures.errors:
+        return Checked()
+    found = rederive_later(department=department, frequency=frequency, year=year, start=start, figures=figures.rows, assignments=assignments)
+    return Checked(rows=found.rows, errors=found.errors)
 
 
 def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetime.date) -> Checked:
