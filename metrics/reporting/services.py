@@ -21,7 +21,14 @@ from metrics.choices import FigureState, ReopenStatus, SheetStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
 from metrics.reporting.cumulative import rederive_later
 from metrics.reporting.forms import CellInput, NoteInput, SheetInput
-from metrics.reporting.parsers import InputError, check_evidence, outlier_bounds, parse_date, parse_number
+from metrics.reporting.parsers import (
+    InputError,
+    check_evidence,
+    implausible_against_target,
+    outlier_bounds,
+    parse_date,
+    parse_number,
+)
 from metrics.reporting.selectors import cumulative_before, led_tasks, sheet_assignments
 from metrics.tasks import rollup_request
 from planboard import clock
@@ -122,6 +129,9 @@ def sheet_save(
             later := _check_later_cumulatives(
                 department=department, frequency=frequency, year=plan.year, start=start, figures=figures, assignments=assignments
             ),
+            _check_plausible(
+                plan=plan, department=department, frequency=frequency, start=start, figures=figures, assignments=assignments
+            ),
             notes := _check_notes(user=user, department=department, start=start, notes=given.notes),
             milestones := _check_milestones(tasks=tasks, milestones=given.milestones, today=today),
             uploads := _check_uploads(files=given.files),
@@ -167,6 +177,31 @@ def _check_later_cumulatives(*, department, frequency, year, start, figures: Che
         return Checked()
     found = rederive_later(department=department, frequency=frequency, year=year, start=start, figures=figures.rows, assignments=assignments)
     return Checked(rows=found.rows, errors=found.errors)
+
+
+def _check_plausible(*, plan, department, frequency, start, figures: Checked, assignments) -> Checked:
+    """Amounts and counts against the department's annual target: an implausible one needs a confirming note."""
+    checked = Checked()
+    rows = [
+        f for f in figures.rows
+        if f.state == FigureState.REPORTED and not f.note and assignments[f.indicator_id].indicator.is_summed
+    ]
+    if not rows:
+        return checked
+    before = cumulative_before(
+        department=department, indicator_ids=[f.indicator_id for f in rows], frequency=frequency, year=plan.year, start=start
+    )
+    for figure in rows:
+        assignment = assignments[figure.indicator_id]
+        problem = implausible_against_target(
+            amount=figure.value,
+            cumulative_before=before.get(figure.indicator_id, Decimal("0")),
+            target=assignment.target_share if assignment.target_share is not None else assignment.indicator.annual_target,
+            multiple=plan.plausible_multiple,
+        )
+        if problem:
+            checked.errors[f"v-{figure.indicator_id}"] = problem
+    return checked
 
 
 def _check_milestones(*, tasks: dict, milestones: dict[int, str], today: datetime.date) -> Checked:
@@ -404,7 +439,7 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
                     % {"previous": format_decimal(cumulative_before_value)}
                 )
             number = number - cumulative_before_value
-    bounds = outlier_bounds(history)
+    bounds = outlier_bounds(history, non_negative=indicator.is_summed)
     if bounds and not (bounds[0] <= number <= bounds[1]) and not note:
         raise InputError(
             _("%(value)s is far outside this department's usual range (%(low)s to %(high)s, from its own past figures). "
