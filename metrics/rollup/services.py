@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
-from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
 from metrics.models import Rollup, StaleRollup
@@ -98,7 +97,7 @@ def stale_mark(*, plan: Plan, earliest: datetime.date | None, reason: str) -> No
     """Mark the plan's roll-ups stale from `earliest` on (pages say so); the next full roll-up catches up."""
     with transaction.atomic():
         stale, created = StaleRollup.objects.select_for_update().get_or_create(
-            plan=plan, defaults={"since": timezone.now(), "reason": reason[:200], "earliest_period": earliest}
+            plan=plan, defaults={"since": clock.now(), "reason": reason[:200], "earliest_period": earliest}
         )
         if not created and earliest and (stale.earliest_period is None or earliest < stale.earliest_period):
             stale.earliest_period = earliest
