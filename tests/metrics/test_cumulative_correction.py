@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from actions.models import Indicator
+from actions.models import Indicator, IndicatorDepartment
 from metrics.models import DepartmentIndicatorProgress, Figure, ReopenRequest
 from tests.metrics.reporting import TODAY, indicators, sheet_post, sheet_url
 
@@ -25,6 +25,8 @@ def cumulative(cast, client, settings):
     """Indicator entered as a monthly cumulative; dept A typed 10, 25, 45, 70 as each month was due."""
     ind = indicators(cast.plan)[0]
     Indicator.objects.filter(pk=ind.pk).update(frequency="monthly", entry_mode="cumulative")
+    # A target of 100 for dept A, so that 70 (or 80) is plausible and only the cumulative rule speaks.
+    IndicatorDepartment.objects.filter(indicator=ind, department=cast.dept_a).update(target_share=100)
     client.force_login(cast.staff_a)
     for month, typed in zip(MONTHS, ["10", "25", "45", "70"]):
         settings.PLANBOARD_TODAY = (month + datetime.timedelta(days=32)).replace(day=3)
