@@ -80,6 +80,16 @@ class Plan(TimestampedModel):
         default=Decimal("1.5"),
         validators=[MinValueValidator(Decimal("1"))],
     )
+    # Plausibility (合理性校验): a figure beyond this is not refused, but needs a confirming note.
+    plausible_multiple = models.DecimalField(
+        _("a note is asked when a cumulative passes the annual target by (times)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("1"))],
+        help_text=_("A cumulative reaching more than this multiple of a department's annual target needs a confirming note; "
+                    "so does one period above the whole annual target."),
+    )
     # The department score for the ranking (比武打擂): weighted parts out of 100, minus red-light penalties.
     score_weight_indicators = models.PositiveSmallIntegerField(_("score weight: indicators against schedule"), default=60)
     score_weight_milestones = models.PositiveSmallIntegerField(_("score weight: milestones on time"), default=20)

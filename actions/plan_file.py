@@ -205,6 +205,11 @@ def _plan(check: _Checker, data: dict) -> dict:
         result["monthly_report_day"] = check.integer(reporting, "monthly_day", "plan.reporting", low=1, high=28)
     if "lock_after_days" in reporting:
         result["lock_after_days"] = check.integer(reporting, "lock_after_days", "plan.reporting", low=0, high=60)
+    plausible = check.number(thresholds, "plausible_multiple", "plan.thresholds", required=False)
+    if plausible is not None and plausible < 1:
+        check.problem("plan.thresholds.plausible_multiple", f"{plausible} must be at least 1 (the annual target itself)")
+    elif plausible is not None:
+        result["plausible_multiple"] = plausible
     if "deadline_warning_days" in thresholds:
         result["deadline_warning_days"] = check.integer(thresholds, "deadline_warning_days", "plan.thresholds", low=0, high=60)
     return result

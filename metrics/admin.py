@@ -86,7 +86,7 @@ class SheetAdmin(ReadOnlyAdmin):
 
 @admin.register(ReopenRequest)
 class ReopenRequestAdmin(ReadOnlyAdmin):
-    list_display = ["sheet", "requested_by", "created", "status", "decided_by", "decided_at"]
+    list_display = ["sheet", "requested_by", "requested_at", "status", "decided_by", "decided_at"]
     list_filter = ["status"]
     search_fields = ["reason", "sheet__department__name"]
     list_select_related = ["sheet__department", "requested_by", "decided_by"]
@@ -103,7 +103,7 @@ class ProgressNoteAdmin(ReadOnlyAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(ReadOnlyAdmin):
-    list_display = ["original_name", "task", "department", "period_start", "size", "uploaded_by", "created"]
+    list_display = ["original_name", "task", "department", "period_start", "size", "uploaded_by", "uploaded_at"]
     list_filter = ["department", "content_type"]
     search_fields = ["original_name", "task__title"]
     list_select_related = ["task__action", "department", "uploaded_by"]
@@ -113,7 +113,7 @@ class EvidenceAdmin(ReadOnlyAdmin):
 class ReminderAdmin(ReadOnlyAdmin):
     """催办 records are written by the supervision page only."""
 
-    list_display = ["created", "department", "kind", "subject", "week", "reminded_by"]
+    list_display = ["reminded_at", "department", "kind", "subject", "week", "reminded_by"]
     list_filter = ["kind", "department"]
     search_fields = ["subject", "department__name"]
     list_select_related = ["department", "reminded_by"]

@@ -18,6 +18,7 @@ from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
 from actions.models import Department, IndicatorDepartment, Milestone, Plan
 from metrics.choices import FigureState
 from metrics.models import Figure
+from planboard import clock
 from planboard.periods import due_at, period_end, periods_until, reporting_period
 from planboard.roles import Role
 
@@ -46,6 +47,16 @@ def demo_today(plan: Plan, pinned: datetime.date | None) -> datetime.date:
     if pinned and pinned.year == plan.year:
         return pinned
     return datetime.date(plan.year, 5, 20)
+
+
+def demo_moment(today: datetime.date) -> datetime.datetime:
+    """The moment the demo stands at on its 'today': the pinned moment (the date at the clock's default time
+    of day, or the pinned time), so that no demo figure is entered after it. Fixed, not the moving clock,
+    so that the demo is the same on every run."""
+    pinned = clock.pinned_moment()
+    if pinned is not None and clock.today() == today:
+        return pinned
+    return timezone.make_aware(datetime.datetime.combine(today, clock.DEFAULT_TIME_OF_DAY))
 
 
 @transaction.atomic
@@ -129,8 +140,9 @@ def seed_figures(*, plan: Plan, today: datetime.date, batch_size: int = 2000) ->
 
     created = 0
     batch: list[Figure] = []
+    moment = demo_moment(today)
     for assignment in assignments:
-        batch.extend(_figures_for(assignment, counts[assignment.indicator_id], plan, today, staff_by_department))
+        batch.extend(_figures_for(assignment, counts[assignment.indicator_id], plan, today, moment, staff_by_department))
         if len(batch) >= batch_size:
             created += _save(batch, batch_size)
             batch = []
@@ -144,7 +156,7 @@ def _save(batch: list[Figure], batch_size: int) -> int:
     return Figure.objects.count() - before
 
 
-def _figures_for(assignment, department_count, plan, today, staff_by_department):
+def _figures_for(assignment, department_count, plan, today, moment, staff_by_department):
     indicator, department = assignment.indicator, assignment.department
     rng = random.Random(f"{plan.year}:{indicator.code}:{department.code}")
     profile = PACE_PROFILES[random.Random(f"{plan.year}:{indicator.code}").randrange(len(PACE_PROFILES))]
@@ -167,6 +179,9 @@ def _figures_for(assignment, department_count, plan, today, staff_by_department)
         entered_at = _entered_at(rng, due_at(plan, start, indicator.frequency))
         if timezone.localtime(entered_at).date() > today:
             continue  # would arrive after "today": not reported yet
+        # Due later today, it was sent this morning: never after the demo's moment. Before and after its
+        # deadline as it was, so that timeliness (and every roll-up number) is the same.
+        entered_at = min(entered_at, moment)
         figure = Figure(
             indicator=indicator,
             department=department,

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
 from metrics.choices import FigureState, HalfYearStatus, Light, Reason, ReminderKind, ReopenStatus, RollupLevel, SheetStatus
+from planboard import clock
 
 
 class Figure(TimestampedModel):
@@ -320,6 +321,8 @@ class ReopenRequest(TimestampedModel):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
     )
+    # Business time, from the app's clock (pinned in demos); `created` stays the real write time.
+    requested_at = models.DateTimeField(_("requested at"), default=clock.now)
     status = models.CharField(_("status"), max_length=20, choices=ReopenStatus.choices, default=ReopenStatus.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -328,7 +331,7 @@ class ReopenRequest(TimestampedModel):
     decision_note = models.TextField(_("decision note"), blank=True)
 
     class Meta:
-        ordering = ["-created"]
+        ordering = ["-requested_at"]
         verbose_name = _("reopen request")
         verbose_name_plural = _("reopen requests")
 
@@ -383,9 +386,11 @@ class Evidence(TimestampedModel):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
     )
+    # Business time, from the app's clock (pinned in demos); `created` stays the real write time.
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=clock.now)
 
     class Meta:
-        ordering = ["task", "-created"]
+        ordering = ["task", "-uploaded_at"]
         verbose_name = _("evidence file")
         verbose_name_plural = _("evidence files")
 
@@ -408,12 +413,14 @@ class Reminder(TimestampedModel):
     reminded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("reminded by"), on_delete=models.PROTECT, related_name="+"
     )
+    # Business time, from the app's clock (pinned in demos); `created` stays the real write time.
+    reminded_at = models.DateTimeField(_("reminded at"), default=clock.now)
 
     class Meta:
-        ordering = ["-created"]
+        ordering = ["-reminded_at"]
         verbose_name = _("reminder (催办)")
         verbose_name_plural = _("reminders (催办)")
-        indexes = [models.Index(fields=["plan", "-created"], name="reminder_plan_created")]
+        indexes = [models.Index(fields=["plan", "-reminded_at"], name="reminder_plan_reminded")]
 
     def __str__(self):
         return f"{self.department} · {self.subject}"

@@ -62,6 +62,24 @@ def env_date(name: str) -> datetime.date | None:
         raise ImproperlyConfigured(f"{name} must be an ISO date (YYYY-MM-DD); got {value!r}") from None
 
 
+def env_moment(name: str) -> datetime.date | datetime.datetime | None:
+    """An ISO date (2022-05-20) or a local ISO datetime without a zone (2022-05-20T10:00)."""
+    value = _raw(name)
+    if value is None:
+        return None
+    try:
+        if "T" in value or " " in value:
+            moment = datetime.datetime.fromisoformat(value)
+            if moment.tzinfo is not None:
+                raise ValueError("a time zone offset")
+            return moment
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be an ISO date (YYYY-MM-DD) or a local date and time (YYYY-MM-DDTHH:MM); got {value!r}"
+        ) from None
+
+
 def env_database(name: str, default: str, *, conn_max_age: int = 0) -> dict:
     value = _raw(name) or default
     try:

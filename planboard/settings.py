@@ -12,7 +12,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from planboard.env import env_bool, env_database, env_date, env_int, env_list, env_str
+from planboard.env import env_bool, env_database, env_int, env_list, env_moment, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -34,8 +34,9 @@ PLANBOARD_ROLLUP_WORK_MEM = env_str("PLANBOARD_ROLLUP_WORK_MEM", default="64MB")
 # takes, so the sweep does not race it.
 PLANBOARD_ROLLUP_LOST_AFTER = env_int("PLANBOARD_ROLLUP_LOST_AFTER", default=600)
 
-# "Today" for the whole app. Pinned for demos and tests (the demo plan is 2022's); unset means the real date.
-PLANBOARD_TODAY = env_date("PLANBOARD_TODAY")
+# "Today" and "now" for the whole app (planboard.clock). Pinned for demos and tests (the demo plan is 2022's):
+# a date (at 10:00 local, moving on through the day) or a local datetime (exactly); unset means the real time.
+PLANBOARD_TODAY = env_moment("PLANBOARD_TODAY")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -15,6 +15,9 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
+from planboard.formatting import amount as format_amount
+from planboard.formatting import pct as format_pct
+
 # Figure.value is DecimalField(max_digits=16, decimal_places=4).
 MAX_INTEGER_DIGITS = 12
 MAX_DECIMAL_PLACES = 4
@@ -94,11 +97,12 @@ def parse_date(raw: str) -> datetime.date | None:
         raise InputError(_("Enter a date as YYYY-MM-DD.")) from None
 
 
-def outlier_bounds(history: list[Decimal]) -> tuple[Decimal, Decimal] | None:
+def outlier_bounds(history: list[Decimal], *, non_negative: bool = False) -> tuple[Decimal, Decimal] | None:
     """The range a new value is expected in, from the department's own past values, or None if too few.
 
     Median-based, so that one odd week does not widen the range: median ± 5 × max(1.4826 × MAD, a quarter of
-    the median). Values outside it are not refused; they need a confirming note.
+    the median); for an indicator that cannot be negative (amounts, counts) the range starts at 0 at the
+    lowest. Values outside it are not refused; they need a confirming note.
     """
     if len(history) < 4:
         return None
@@ -107,7 +111,41 @@ def outlier_bounds(history: list[Decimal]) -> tuple[Decimal, Decimal] | None:
     scale = max(Decimal("1.4826") * mad, abs(median) / 4)
     if scale == 0:
         return None
-    return median - 5 * scale, median + 5 * scale
+    low = median - 5 * scale
+    return (max(low, Decimal("0")) if non_negative else low), median + 5 * scale
+
+
+def implausible_against_target(
+    *, amount: Decimal, cumulative_before: Decimal, target: Decimal | None, multiple: Decimal
+) -> str | None:
+    """Why a period amount is implausible against the department's annual target, or None when it is not.
+
+    One period above the whole annual target, or a cumulative that this period takes past `multiple` times
+    the target (the plan's plausible_multiple), needs a confirming note, as an outlier does. The history-based
+    outlier check cannot see these when the department's past figures are all alike (or all zero), and it
+    never compares with the target. Asked once, when the cumulative crosses the line, not on every later period.
+    """
+    if target is None or target <= 0 or amount <= 0:
+        return None
+    cumulative = cumulative_before + amount
+    values = {
+        "value": format_amount(amount),
+        "target": format_amount(target),
+        "cumulative": format_amount(cumulative),
+        "pct": format_pct(float(cumulative / target * 100)),
+    }
+    if amount > target:
+        return _(
+            "%(value)s in one period is more than this department's whole annual target, %(target)s "
+            "(the cumulative would be %(pct)s %% of it). If it is right, confirm it with a note."
+        ) % values
+    limit = target * multiple
+    if cumulative > limit >= cumulative_before:
+        return _(
+            "With %(value)s the cumulative reaches %(cumulative)s, %(pct)s %% of this department's annual target of %(target)s. "
+            "If it is right, confirm it with a note."
+        ) % values
+    return None
 
 
 def check_evidence(upload) -> str:

@@ -184,7 +184,7 @@ def progress_notes(*, department, start: datetime.date) -> dict[int, ProgressNot
 
 def evidence_files(*, department, task_ids) -> dict[int, list[Evidence]]:
     files: dict[int, list[Evidence]] = {}
-    for item in Evidence.objects.filter(department=department, task_id__in=task_ids).order_by("-created"):
+    for item in Evidence.objects.filter(department=department, task_id__in=task_ids).order_by("-uploaded_at"):
         files.setdefault(item.task_id, []).append(item)
     return files
 
@@ -231,7 +231,7 @@ def reopen_queue(*, plan):
     return (
         ReopenRequest.objects.filter(sheet__plan=plan, status=ReopenStatus.PENDING)
         .select_related("sheet__department", "requested_by")
-        .order_by("created")
+        .order_by("requested_at")
     )
 
 

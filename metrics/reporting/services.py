@@ -19,6 +19,7 @@ from actions.models import Department, Indicator, Plan
 from metrics import permissions
 from metrics.choices import FigureState, ReopenStatus, SheetStatus
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
+from metrics.reporting.cumulative import rederive_later
 from metrics.reporting.forms import (
     COMMENT_MAX_LENGTH,
     DECISION_NOTE_MAX_LENGTH,
@@ -29,7 +30,14 @@ from metrics.reporting.forms import (
     NoteInput,
     SheetInput,
 )
-from metrics.reporting.parsers import InputError, check_evidence, outlier_bounds, parse_date, parse_number
+from metrics.reporting.parsers import (
+    InputError,
+    check_evidence,
+    implausible_against_target,
+    outlier_bounds,
+    parse_date,
+    parse_number,
+)
 from metrics.reporting.selectors import cumulative_before, led_tasks, sheet_assignments
 from metrics.tasks import rollup_request
 from planboard import clock
@@ -132,6 +140,12 @@ def sheet_save(
                 user=user, plan=plan, department=department, frequency=frequency, start=start, cells=given.cells,
                 assignments=assignments, existing=existing,
             ),
+            later := _check_later_cumulatives(
+                department=department, frequency=frequency, year=plan.year, start=start, figures=figures, assignments=assignments
+            ),
+            _check_plausible(
+                plan=plan, department=department, frequency=frequency, start=start, figures=figures, assignments=assignments
+            ),
             notes := _check_notes(user=user, department=department, start=start, notes=given.notes),
             milestones := _check_milestones(
                 tasks=tasks, milestones=given.milestones, shown=given.milestones_shown, today=today, year=plan.year
@@ -149,7 +163,7 @@ def sheet_save(
             return result
         sheet = _apply(
             user=user, plan=plan, department=department, frequency=frequency, start=start, sheet=sheet,
-            figures=figures.rows, notes=notes.rows, milestones=milestones.rows, uploads=uploads.rows, submit=given.submit,
+            figures=figures.rows + later.rows, notes=notes.rows, milestones=milestones.rows, uploads=uploads.rows, submit=given.submit,
         )
     return SheetSaveResult(
         sheet=sheet, changes=figures.changes, notes_changed=len(notes.rows), files_added=len(uploads.rows), submitted=given.submit
@@ -170,6 +184,40 @@ def _check_scope(*, plan, department, frequency, given: SheetInput, assignments)
     if not set(given.milestones) <= milestone_ids:
         raise PermissionDenied(_("The sheet names a milestone of a task this department does not lead."))
     return tasks
+
+
+def _check_later_cumulatives(*, department, frequency, year, start, figures: Checked, assignments) -> Checked:
+    """Cumulative-entry cells: the typed cumulative is the figure of record, so a correction re-derives the
+    amount of the next period reported after it (rows), or is refused when it exceeds that period's cumulative."""
+    if figures.errors:
+        return Checked()
+    found = rederive_later(department=department, frequency=frequency, year=year, start=start, figures=figures.rows, assignments=assignments)
+    return Checked(rows=found.rows, errors=found.errors)
+
+
+def _check_plausible(*, plan, department, frequency, start, figures: Checked, assignments) -> Checked:
+    """Amounts and counts against the department's annual target: an implausible one needs a confirming note."""
+    checked = Checked()
+    rows = [
+        f for f in figures.rows
+        if f.state == FigureState.REPORTED and not f.note and assignments[f.indicator_id].indicator.is_summed
+    ]
+    if not rows:
+        return checked
+    before = cumulative_before(
+        department=department, indicator_ids=[f.indicator_id for f in rows], frequency=frequency, year=plan.year, start=start
+    )
+    for figure in rows:
+        assignment = assignments[figure.indicator_id]
+        problem = implausible_against_target(
+            amount=figure.value,
+            cumulative_before=before.get(figure.indicator_id, Decimal("0")),
+            target=assignment.target_share if assignment.target_share is not None else assignment.indicator.annual_target,
+            multiple=plan.plausible_multiple,
+        )
+        if problem:
+            checked.errors[f"v-{figure.indicator_id}"] = problem
+    return checked
 
 
 def _check_milestones(
@@ -227,6 +275,9 @@ def _check_complete(*, cells: dict[int, CellInput], assignments, existing) -> Ch
 
 def _apply(*, user, plan, department, frequency, start, sheet, figures, notes, milestones, uploads, submit) -> Sheet:
     """Write what the checks accepted, and queue the roll-up of what changed after the commit."""
+    moment = clock.now()
+    for row in [*figures, *notes]:
+        row._history_date = moment  # the history page shows the app's clock (pinned in demos), as entered_at does
     to_create = [f for f in figures if f.pk is None]
     to_update = [f for f in figures if f.pk is not None]
     # Values were checked above; full_clean here checks the field limits without a query per row.
@@ -433,7 +484,7 @@ def _cell_state(indicator, cell: CellInput, note: str, figure, cumulative_before
                     % {"previous": format_decimal(cumulative_before_value)}
                 )
             number = Figure.quantize(number - cumulative_before_value)
-    bounds = outlier_bounds(history)
+    bounds = outlier_bounds(history, non_negative=indicator.is_summed)
     if bounds and not (bounds[0] <= number <= bounds[1]) and not note:
         raise InputError(
             _("%(value)s is far outside this department's usual range (%(low)s to %(high)s, from its own past figures). "

@@ -50,6 +50,7 @@ from actions.models import Indicator, Plan
 from actions.schedule import add_months, judged_on, months_ended, plain_share, schedule_share
 from metrics.choices import HalfYearStatus, Light, Reason, RollupLevel
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, IndicatorProgress, Rollup
+from planboard import clock
 from planboard.periods import due_at, period_start, periods_until, reporting_period
 
 T = {
@@ -841,7 +842,7 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
         # The aggregation over a year of figures keeps one group per (indicator, department); with the
         # default 4 MB PostgreSQL spills it to disk. This transaction only may use more.
         _execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM})
-    params = _params(week, timezone.now(), indicator_ids)
+    params = _params(week, clock.now(), indicator_ids)
     only = _id_filter("p.indicator_id", indicator_ids)
     _write_inputs(week, params, only)
     _department_rows(week, params, only)

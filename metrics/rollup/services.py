@@ -166,7 +166,7 @@ def stale_mark(*, plan: Plan, earliest: datetime.date | None, reason: str) -> No
     """
     with transaction.atomic():
         stale, created = StaleRollup.objects.select_for_update().get_or_create(
-            plan=plan, defaults={"since": timezone.now(), "reason": reason[:200], "earliest_period": earliest}
+            plan=plan, defaults={"since": clock.now(), "reason": reason[:200], "earliest_period": earliest}
         )
         if not created:
             if earliest and (stale.earliest_period is None or earliest < stale.earliest_period):

@@ -47,4 +47,4 @@ def missing_reports(*, plan, week) -> list[dict]:
 
 def reminders(*, plan, limit: int = 50):
     """The latest reminders (催办) of the plan, newest first."""
-    return Reminder.objects.filter(plan=plan).select_related("department", "reminded_by").order_by("-created", "-pk")[:limit]
+    return Reminder.objects.filter(plan=plan).select_related("department", "reminded_by").order_by("-reminded_at", "-pk")[:limit]

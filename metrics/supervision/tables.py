@@ -84,7 +84,7 @@ class MissingReportsTable(SupervisionTable):
 
 
 class ReminderTable(BaseTable):
-    created = tables.DateTimeColumn(verbose_name=_("When"), format="Y-m-d H:i")
+    reminded_at = tables.DateTimeColumn(verbose_name=_("When"), format="Y-m-d H:i")
     department = tables.Column(verbose_name=_("Department"))
     kind = tables.Column(verbose_name=_("About"))
     subject = tables.Column(verbose_name=_("Subject"))
@@ -93,7 +93,7 @@ class ReminderTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = Reminder
-        fields = ["created", "department", "kind", "subject", "week", "reminded_by"]
+        fields = ["reminded_at", "department", "kind", "subject", "week", "reminded_by"]
         sequence = fields
         orderable = False
 

@@ -75,7 +75,7 @@ class EntrySheetTests:
         client.force_login(cast.staff_a)
         page = client.get(sheet_url(cast.dept_a)).content.decode()
         assert "输入累计值" in page
-        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: "62"}))
+        client.post(sheet_url(cast.dept_a), sheet_post(cast.dept_a, {ind: ("62", "提前完成全年目标")}))  # past the target of 60: a note
         assert Figure.objects.get(indicator=ind, period_start=WEEK).value == Decimal("12")
         page = client.get(sheet_url(cast.dept_a)).content.decode()
         assert 'value="62"' in page  # the input shows the cumulative again

@@ -59,6 +59,7 @@ class ExcelRoundTripTests:
         data = book.worksheets[0]
         data["G2"] = 12
         data["G3"] = "1,500.25"
+        data["I3"] = "年度结转一次入账"  # above the department's whole annual target: confirmed with a note
         data["H4"] = "是"
         data["I4"] = "本周无此业务"
         response = upload(client, cast.dept_a, book)

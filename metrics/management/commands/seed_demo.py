@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from actions.models import Plan
 from metrics.demo import DEMO_PASSWORD, Scale, demo_today, seed_accounts, seed_figures, seed_milestones, seed_scale
 from metrics.tasks import rollup_plan_range
+from planboard import clock
 
 
 class Command(BaseCommand):
@@ -50,7 +51,7 @@ class Command(BaseCommand):
         if plan is None:
             raise CommandError(f"There is no plan for {year}; load one with load_plan first.")
 
-        today = demo_today(plan, settings.PLANBOARD_TODAY)
+        today = demo_today(plan, clock.today() if settings.PLANBOARD_TODAY else None)
         accounts = seed_accounts(password=password, with_superuser=with_superuser)
         created = seed_figures(plan=plan, today=today)
         seed_milestones(plan=plan, today=today)
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         rollup_plan_range.delay(plan.pk, f"{plan.year}-01-01", today.isoformat())
 
         self.stdout.write(self.style.SUCCESS(f"Demo data for plan {plan.year} up to {today}: {created} new figures."))
-        if settings.PLANBOARD_TODAY != today:
+        if not settings.PLANBOARD_TODAY or clock.today() != today:
             self.stdout.write(f"Run the app with PLANBOARD_TODAY={today} to see the campaign as of that day.")
         self.stdout.write(f"\nDemo accounts (password for all: {password}):")
         for account in accounts:
