@@ -209,3 +209,32 @@ class RevisedWeekTests:
         call_command("progress_report", "--as-of", week18.isoformat(), "--format", "json", stdout=out, stderr=io.StringIO())
         revised = {r["indicator_id"] for r in json.loads(out.getvalue()) if r["revised"]}
         assert revised == {figure.indicator_id}
+
+
+@pytest.mark.django_db
+class PagesAgreeWithProgressReportTests:
+    @pytest.mark.parametrize("day", [D(2022, 3, 31), D(2022, 5, 20), D(2022, 6, 30), D(2022, 7, 7)], ids=str)
+    def test_every_indicator_page_and_action_page_print_progress_reports_numbers(self, demo_plan, settings, client, day):
+        from django.contrib.auth import get_user_model
+        from django.urls import reverse
+
+        from actions.models import Action
+
+        settings.PLANBOARD_TODAY = day
+        out = io.StringIO()
+        call_command("progress_report", "--as-of", day.isoformat(), "--format", "json", stdout=out, stderr=io.StringIO())
+        rows = json.loads(out.getvalue())
+        week = rows[0]["week"]
+        assert {r["week"] for r in rows} == {week} and len(rows) == Indicator.objects.filter(task__action__plan=demo_plan).count()
+        client.force_login(get_user_model().objects.get(username="leader"))
+        actions = {a.number: client.get(reverse("metrics:action_detail", args=[a.number]), {"week": week, "i-per_page": 500}).content.decode()
+                   for a in Action.objects.filter(plan=demo_plan)}
+        for row in rows:
+            page = client.get(reverse("metrics:indicator_detail", args=[row["indicator_id"]]), {"week": week}).content.decode()
+            assert f'data-field="light">{Light(row["light"]).label}<' in page, row["indicator"]
+            action = actions[row["action_number"]]
+            assert row["progress"] in action, (row["indicator"], row["progress"])
+            if row["kind"] != "milestone":
+                reported = f"{row['departments_reported']} / {row['departments_expected']} 单位已报"
+                assert reported in page and reported in action, row["indicator"]
+                assert ('data-field="incomplete"' in page) is (not row["data_complete"]), row["indicator"]
