@@ -241,6 +241,12 @@ class Indicator(TimestampedModel):
         _("staff enter"), max_length=12, choices=EntryMode.choices, default=EntryMode.PERIOD
     )
     frequency = models.CharField(_("reporting frequency"), max_length=10, choices=Frequency.choices, default=Frequency.MONTHLY)
+    # For a growth rate or ratio: the one department whose rate is the district's (e.g. the statistics
+    # bureau's); without it the indicator's rate is the mean of its departments' latest rates.
+    rate_department = models.ForeignKey(
+        Department, verbose_name=_("department whose rate is the district's"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
     weight = models.DecimalField(
         _("weight"), max_digits=6, decimal_places=2, default=Decimal("1"), validators=[MinValueValidator(Decimal("0.01"))]
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from django.utils import translation
 
-from actions.choices import SUMMED_KINDS, DepartmentKind, Direction, EntryMode, Frequency, IndicatorKind
+from actions.choices import RATE_KINDS, SUMMED_KINDS, DepartmentKind, Direction, EntryMode, Frequency, IndicatorKind
 from actions.models import monthly_targets_problem
 
 DEFAULT_PLAN_PATH = Path(__file__).resolve().parent / "plans" / "2022.yaml"
@@ -325,6 +325,12 @@ def _indicators(check: _Checker, value, parent: str, codes: set[str]) -> list[di
             assignments.append({"department": department, "share": share})
         if not assignments:
             check.problem(f"{where}.departments", "name at least one responsible department")
+        rate_department = data.get("rate_department")
+        if rate_department is not None:
+            if kind and kind not in RATE_KINDS:
+                check.problem(f"{where}.rate_department", "only growth rates and ratios take one department's rate")
+            elif rate_department not in seen:
+                check.problem(f"{where}.rate_department", f"{rate_department!r} is not one of the indicator's departments")
         shares = [a["share"] for a in assignments if a["share"] is not None]
         if shares:
             if kind and kind not in SUMMED_KINDS:
@@ -344,6 +350,7 @@ def _indicators(check: _Checker, value, parent: str, codes: set[str]) -> list[di
             "frequency": check.choice(data, "frequency", where, Frequency, default=Frequency.MONTHLY.value),
             "weight": check.number(data, "weight", where, required=False, positive=True) or Decimal("1"),
             "entry_mode": entry_mode,
+            "rate_department": rate_department,
             "departments": assignments,
         })
     return indicators

@@ -106,6 +106,7 @@ def _load_task(summary: PlanLoadSummary, action: Action, data: dict, departments
             "frequency": ind["frequency"],
             "weight": ind["weight"],
             "entry_mode": ind["entry_mode"],
+            "rate_department": departments[ind["rate_department"]] if ind.get("rate_department") else None,
         }
         indicator = existing or Indicator(code=ind["code"])
         summary.count(Indicator, created=existing is None)

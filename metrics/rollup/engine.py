@@ -17,7 +17,8 @@ The rules (see shared/DOMAIN.md):
     (a cap such as accidents): completion is the share of the allowance used, gap = schedule − completion.
   - growth rate / ratio: the latest reported year-to-date rate against the target rate; the gap is
     actual − target in percentage points (target − actual when lower is better), never divided by 50 %.
-    The indicator-wide rate is the mean of the departments' latest rates.
+    The indicator-wide rate is the named department's (`rate_department`, e.g. the statistics bureau),
+    else the mean of the departments' latest rates.
   - milestone: nodes done on time ÷ nodes due (the task's milestones); gap = completion − 100.
 * Against schedule (attainment, 100 = exactly on schedule, capped at 150 so one runaway figure cannot
   hide others): completion ÷ schedule for amounts and counts, (2 − used ÷ schedule) for caps, actual ÷
@@ -587,14 +588,19 @@ def _indicator_rows(week: Week, params: dict, only: str) -> None:
     sql = f"""
 WITH
 prog AS (
-  SELECT p.*, i.kind, i.direction, i.annual_target, i.task_id
+  SELECT p.*, i.kind, i.direction, i.annual_target, i.task_id, i.rate_department_id
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id
   WHERE p.plan_id = %(plan)s AND p.week = %(week)s {only}
 ),
 dep AS (
   SELECT d.indicator_id,
-    SUM(d.actual) AS total, AVG(d.actual) AS mean, SUM(d.checkpoint_actual) AS cp_total,
-    AVG(d.checkpoint_actual) AS cp_mean, SUM(d.recent_total) AS recent_total,
+    SUM(d.actual) AS total, SUM(d.checkpoint_actual) AS cp_total, SUM(d.recent_total) AS recent_total,
+    -- A rate: the named department's (rate_department), else the mean of the departments' latest rates.
+    CASE WHEN MAX(prog.rate_department_id) IS NOT NULL
+      THEN MAX(CASE WHEN d.department_id = prog.rate_department_id THEN d.actual END) ELSE AVG(d.actual) END AS mean,
+    CASE WHEN MAX(prog.rate_department_id) IS NOT NULL
+      THEN MAX(CASE WHEN d.department_id = prog.rate_department_id THEN d.checkpoint_actual END)
+      ELSE AVG(d.checkpoint_actual) END AS cp_mean,
     SUM(d.figure_count) AS n, SUM(d.na_count) AS na,
     SUM(CASE WHEN d.latest_reported THEN 1 ELSE 0 END) AS reported
   FROM {T["dprog"]} d JOIN prog ON prog.indicator_id = d.indicator_id

@@ -238,3 +238,30 @@ class PagesAgreeWithProgressReportTests:
                 reported = f"{row['departments_reported']} / {row['departments_expected']} 单位已报"
                 assert reported in page and reported in action, row["indicator"]
                 assert ('data-field="incomplete"' in page) is (not row["data_complete"]), row["indicator"]
+
+
+@pytest.mark.django_db
+class RateDepartmentTests:
+    def test_a_plan_may_name_the_department_whose_rate_is_the_districts(self, plan):
+        growth = indicator(plan, "g", kind="growth_rate", target=10, shares={"a": None, "b": None})
+        figures(growth, {MONTHS[3]: 12}, dept="a")
+        figures(growth, {MONTHS[3]: 8}, dept="b")
+        assert close(run(plan)["g"].actual, 10)  # the mean of the departments' latest rates
+        growth.rate_department = Department.objects.get(code="b")
+        growth.save()
+        row = run(plan)["g"]
+        assert close(row.actual, 8) and close(row.gap_pp, -2)
+
+    def test_the_plan_file_names_one_of_the_indicators_departments(self):
+        from actions.plan_file import PlanFileError, validate_plan
+        from tests.factories import small_plan_data
+
+        data = small_plan_data()
+        ind = data["actions"][0]["tasks"][0]["indicators"][0]
+        ind.update({"kind": "growth_rate", "annual_target": 8, "rate_department": "nowhere",
+                    "departments": [{"department": "dept-a"}, {"department": "dept-b"}]})
+        with pytest.raises(PlanFileError) as caught:
+            validate_plan(data)
+        assert "rate_department: 'nowhere' is not one of the indicator's departments" in str(caught.value)
+        ind["rate_department"] = "dept-b"
+        assert validate_plan(data)["actions"][0]["tasks"][0]["indicators"][0]["rate_department"] == "dept-b"
