@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from metrics.dashboards.selectors import month_end_weeks
-from metrics.models import DepartmentScore
+from metrics.models import DepartmentScore, MonthlyRanking
 from tests.conftest import count_queries
 
 
@@ -56,8 +56,9 @@ class RankingsTests:
         assert "▲1" in html and "▼1" in html
 
     def test_the_monthly_view_takes_each_months_last_week(self, client, rolled):
-        DepartmentScore.objects.filter(department=rolled.dept_a, week="2022-04-25").update(rank=2)
-        DepartmentScore.objects.filter(department=rolled.dept_b, week="2022-04-25").update(rank=1)
+        # April closed when the week of 2 May was rolled up: its frozen ranks are what May is compared with.
+        MonthlyRanking.objects.filter(department=rolled.dept_a, month="2022-04-01").update(rank=2)
+        MonthlyRanking.objects.filter(department=rolled.dept_b, month="2022-04-01").update(rank=1)
         DepartmentScore.objects.filter(department=rolled.dept_a, week="2022-05-16").update(rank=1)
         DepartmentScore.objects.filter(department=rolled.dept_b, week="2022-05-16").update(rank=2)
         client.force_login(rolled.leader)
@@ -66,7 +67,45 @@ class RankingsTests:
         rows = [r.record for r in response.context["table"].rows]
         assert [(r.department.code, r.rank_change) for r in rows] == [("dept-a", 1), ("dept-b", -1)]
         response = client.get(reverse("metrics:rankings"), {"view": "monthly", "week": "2022-04-18"})
-        assert response.context["shown_week"] == datetime.date(2022, 4, 18)
+        assert response.context["shown_week"] == datetime.date(2022, 4, 18)  # April was still open then
+        assert not response.context["frozen"]
+
+    def test_a_closed_month_shows_its_frozen_ranking_not_a_recomputed_one(self, client, rolled):
+        from metrics.rollup.services import rollup_plan_weeks
+
+        frozen = dict(MonthlyRanking.objects.filter(month="2022-04-01").values_list("department__code", "rank"))
+        assert frozen == dict(DepartmentScore.objects.filter(week="2022-04-25").values_list("department__code", "rank"))
+        assert MonthlyRanking.objects.get(department=rolled.dept_a, month="2022-04-01").week == datetime.date(2022, 4, 25)
+        # A late edit changes April's last week when it is rolled up again; the published April does not change.
+        DepartmentScore.objects.filter(week="2022-04-25").update(rank=None)
+        MonthlyRanking.objects.filter(department=rolled.dept_a, month="2022-04-01").update(rank=7, score=12.5)
+        rollup_plan_weeks(plan=rolled.plan, first=datetime.date(2022, 4, 25), last=datetime.date(2022, 5, 20))
+        assert DepartmentScore.objects.get(department=rolled.dept_a, week="2022-04-25").rank is not None
+        assert MonthlyRanking.objects.get(department=rolled.dept_a, month="2022-04-01").rank == 7
+        client.force_login(rolled.leader)
+        response = client.get(reverse("metrics:rankings"), {"view": "monthly", "week": "2022-04-25"})
+        assert response.context["frozen"] and response.context["shown_week"] == datetime.date(2022, 4, 25)
+        row = next(r.record for r in response.context["table"].rows if r.record.department_id == rolled.dept_a.pk)
+        assert (row.rank, row.score) == (7, 12.5)
+        assert 'data-frozen="1"' in response.content.decode()
+
+    def test_units_are_ranked_in_their_league_and_overall(self, client, rolled):
+        from actions.models import Department
+
+        Department.objects.filter(pk=rolled.dept_b.pk).update(kind="park")
+        from metrics.rollup.services import rollup_plan_weeks
+
+        rollup_plan_weeks(plan=rolled.plan, first=datetime.date(2022, 5, 16), last=datetime.date(2022, 5, 20))
+        rows = {s.department.code: s for s in DepartmentScore.objects.filter(week="2022-05-16").select_related("department")}
+        assert rows["dept-a"].rank == 1 and rows["dept-b"].rank == 1  # each leads its own league
+        a, b = rows["dept-a"], rows["dept-b"]
+        assert a.overall_rank == 1 + (b.score > a.score) and b.overall_rank == 1 + (a.score > b.score)
+        client.force_login(rolled.leader)
+        html = client.get(reverse("metrics:rankings")).content.decode()
+        assert "园区" in html and "部门" in html
+        response = client.get(reverse("metrics:rankings"), {"by": "all"})
+        overall = [r.record.overall_rank for r in response.context["table"].rows]
+        assert overall == sorted(overall) == sorted([a.overall_rank, b.overall_rank])
 
     def test_month_end_weeks(self):
         weeks = [datetime.date(2022, 4, 18), datetime.date(2022, 4, 25), datetime.date(2022, 5, 2), datetime.date(2022, 5, 9)]
