@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from metrics.dashboards.selectors import month_end_weeks
@@ -146,3 +147,27 @@ class DepartmentAndRankingsQueryTests:
             small = count_queries(client, small_url)
             settings.PLANBOARD_TODAY = two_plans.demo_today
             assert count_queries(client, demo_url) == small, demo_url
+
+
+@pytest.mark.django_db
+class LeadUnitOnTheDemoTests:
+    """The demo at 20 May: 工信局 (industry) leads 轰鸣 and now answers for it in the ranking."""
+
+    def test_industry_answers_for_the_tasks_of_hongming_it_leads(self, demo_plan, client):
+        from metrics.models import Rollup
+
+        week = datetime.date(2022, 5, 16)
+        score = DepartmentScore.objects.get(plan=demo_plan, week=week, department__code="industry")
+        groups = Rollup.objects.filter(
+            plan=demo_plan, week=week, level="task", task__action__number=1, task__parent=None, task__lead_department__code="industry"
+        )
+        assert score.led_task_count == groups.count() == 3  # 企业军团, 项目引擎, 一号发展工程: each once
+        expected = sum(min(r.attainment_pct, 100) for r in groups) / 3
+        assert abs(score.led_tasks_pct - expected) < 1e-6 and score.led_tasks_pct < 100
+        hongming = Rollup.objects.get(plan=demo_plan, week=week, level="action", action__number=1)
+        assert score.led_red == sum(r.red for r in groups) == hongming.red > 0
+        assert score.red_penalty == float(demo_plan.score_red_penalty) * (score.red + score.led_red)
+        assert score.rank > 1  # no longer first of the departments on three shares of its own
+        client.force_login(get_user_model().objects.get(username="leader"))
+        html = client.get(reverse("metrics:rankings")).content.decode()
+        assert "牵头任务对照序时" in html and "红灯扣分" in html
