@@ -52,10 +52,10 @@ class IndicatorInline(admin.TabularInline):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "lead_leader", "lead_department", "deadline", "status"]
+    list_display = ["__str__", "parent", "lead_leader", "lead_department", "deadline", "status"]
     list_filter = ["action__plan", "action", "status", "lead_department"]
     search_fields = ["title", "description", "lead_leader"]
-    list_select_related = ["action", "lead_department"]
+    list_select_related = ["action", "parent__action", "parent__parent", "lead_department"]
     filter_horizontal = ["co_departments"]
     date_hierarchy = "deadline"
     inlines = [MilestoneInline, IndicatorInline]
@@ -66,7 +66,7 @@ class MilestoneAdmin(admin.ModelAdmin):
     list_display = ["title", "task", "planned_date", "done_date"]
     list_filter = ["task__action", "planned_date", "done_date"]
     search_fields = ["title", "task__title"]
-    list_select_related = ["task__action"]
+    list_select_related = ["task__action", "task__parent"]
 
 
 class IndicatorDepartmentInline(admin.TabularInline):
@@ -80,5 +80,5 @@ class IndicatorAdmin(admin.ModelAdmin):
     list_display = ["name", "unit", "kind", "annual_target", "direction", "frequency", "weight", "task"]
     list_filter = ["kind", "frequency", "direction", "task__action"]
     search_fields = ["name", "code", "task__title"]
-    list_select_related = ["task__action"]
+    list_select_related = ["task__action", "task__parent"]
     inlines = [IndicatorDepartmentInline]

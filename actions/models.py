@@ -90,10 +90,12 @@ class Plan(TimestampedModel):
         help_text=_("A cumulative reaching more than this multiple of a department's annual target needs a confirming note; "
                     "so does one period above the whole annual target."),
     )
-    # The department score for the ranking (比武打擂): weighted parts out of 100, minus red-light penalties.
-    score_weight_indicators = models.PositiveSmallIntegerField(_("score weight: indicators against schedule"), default=60)
-    score_weight_milestones = models.PositiveSmallIntegerField(_("score weight: milestones on time"), default=20)
-    score_weight_timeliness = models.PositiveSmallIntegerField(_("score weight: reports on time"), default=20)
+    # The unit score for the ranking (比武打擂): weighted parts out of their sum (100 by default), minus
+    # red-light penalties. A lead unit answers for the tasks it leads, not only for its own figures.
+    score_weight_indicators = models.PositiveSmallIntegerField(_("score weight: indicators against schedule"), default=40)
+    score_weight_led = models.PositiveSmallIntegerField(_("score weight: tasks led against schedule"), default=30)
+    score_weight_milestones = models.PositiveSmallIntegerField(_("score weight: milestones on time"), default=15)
+    score_weight_timeliness = models.PositiveSmallIntegerField(_("score weight: reports on time"), default=15)
     score_red_penalty = models.DecimalField(
         _("score penalty per red light"), max_digits=5, decimal_places=2, default=Decimal("2"),
         validators=[MinValueValidator(Decimal("0"))],
@@ -168,10 +170,18 @@ class Action(TimestampedModel):
 
 
 class Task(TimestampedModel):
-    """A key task (重点任务) of an action: one row of the ledger (台账)."""
+    """A key task (重点任务) of an action: one row of the ledger (台账).
+
+    The speech has two levels: a task may be a group of sub-tasks (持续壮大“企业军团” holds 大象起舞,
+    靠大联强, 入规入统). A sub-task has a `parent` in the same action and no sub-tasks of its own; it is
+    numbered within its parent (1.1.2), and its parent's roll-up aggregates it.
+    """
 
     action = models.ForeignKey(Action, verbose_name=_("action"), on_delete=models.CASCADE, related_name="tasks")
-    number = models.PositiveSmallIntegerField(_("number"))
+    parent = models.ForeignKey(
+        "self", verbose_name=_("part of task"), on_delete=models.CASCADE, related_name="subtasks", null=True, blank=True
+    )
+    number = models.PositiveSmallIntegerField(_("number"), help_text=_("Within the action, or within the parent task."))
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     lead_leader = models.CharField(_("lead leader"), max_length=100, blank=True)
@@ -188,10 +198,31 @@ class Task(TimestampedModel):
         ordering = ["action", "number"]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
-        constraints = [models.UniqueConstraint(fields=["action", "number"], name="task_unique_number")]
+        constraints = [
+            # NULLs are distinct in a unique index, so top-level tasks and sub-tasks each get their own.
+            models.UniqueConstraint(fields=["action", "number"], condition=Q(parent__isnull=True), name="task_unique_number"),
+            models.UniqueConstraint(fields=["parent", "number"], condition=Q(parent__isnull=False), name="subtask_unique_number"),
+        ]
 
     def __str__(self):
-        return f"{self.action.number}.{self.number} {self.title}"
+        return f"{self.outline_number} {self.title}"
+
+    @property
+    def outline_number(self) -> str:
+        """1.2 for the second task of action 1, 1.2.3 for the third sub-task of that task.
+
+        Reads `action` and `parent`: select_related them where many tasks are shown."""
+        if self.parent_id is None:
+            return f"{self.action.number}.{self.number}"
+        return f"{self.action.number}.{self.parent.number}.{self.number}"
+
+    def clean(self):
+        if self.parent_id is None:
+            return
+        if self.parent.parent_id is not None:
+            raise ValidationError({"parent": _("A sub-task cannot have sub-tasks of its own: the plan has two levels.")})
+        if self.parent.action_id != self.action_id:
+            raise ValidationError({"parent": _("A sub-task belongs to the action of its parent task.")})
 
 
 class Milestone(TimestampedModel):

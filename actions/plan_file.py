@@ -10,7 +10,7 @@ import yaml
 from django.utils import translation
 
 from actions.choices import RATE_KINDS, SUMMED_KINDS, DepartmentKind, Direction, EntryMode, Frequency, IndicatorKind
-from actions.models import monthly_targets_problem
+from actions.models import Plan, monthly_targets_problem
 
 DEFAULT_PLAN_PATH = Path(__file__).resolve().parent / "plans" / "2022.yaml"
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -212,6 +212,33 @@ def _plan(check: _Checker, data: dict) -> dict:
         result["plausible_multiple"] = plausible
     if "deadline_warning_days" in thresholds:
         result["deadline_warning_days"] = check.integer(thresholds, "deadline_warning_days", "plan.thresholds", low=0, high=60)
+    result.update(_scoring(check, check.mapping(data.get("scoring") or {}, "plan.scoring")))
+    return result
+
+
+# plan.scoring key -> Plan field: the weights of the unit score's parts (比武打擂) and the red-light penalty.
+SCORE_WEIGHTS = {
+    "indicators": "score_weight_indicators",
+    "led_tasks": "score_weight_led",
+    "milestones": "score_weight_milestones",
+    "timeliness": "score_weight_timeliness",
+}
+
+
+def _scoring(check: _Checker, scoring: dict) -> dict:
+    result = {}
+    for key, field_name in SCORE_WEIGHTS.items():
+        if key in scoring:
+            result[field_name] = check.integer(scoring, key, "plan.scoring", low=0, high=100)
+    unknown = sorted(set(scoring) - set(SCORE_WEIGHTS) - {"red_penalty"})
+    if unknown:
+        check.problem("plan.scoring", f"unknown keys {', '.join(map(repr, unknown))}: use {', '.join(SCORE_WEIGHTS)}, red_penalty")
+    weights = [result.get(f, Plan._meta.get_field(f).default) for f in SCORE_WEIGHTS.values()]
+    if None not in weights and sum(weights) == 0:
+        check.problem("plan.scoring", "the weights cannot all be zero")
+    penalty = check.number(scoring, "red_penalty", "plan.scoring", required=False)
+    if penalty is not None:
+        result["score_red_penalty"] = penalty
     return result
 
 
@@ -261,13 +288,14 @@ def _actions(check: _Checker, value, plan: dict) -> list[dict]:
     return actions
 
 
-def _tasks(check: _Checker, value, parent: str, plan: dict, indicator_codes: set[str]) -> list[dict]:
+def _tasks(check: _Checker, value, parent: str, plan: dict, indicator_codes: set[str], *, key: str = "tasks") -> list[dict]:
+    """The tasks of an action, or (key "subtasks") the sub-tasks of a task: the plan has two levels."""
     numbers: set[int] = set()
     tasks = []
-    for i, item in enumerate(check.items(value, f"{parent}.tasks"), start=1):
-        where = f"{parent}.tasks[{i}]"
+    for i, item in enumerate(check.items(value, f"{parent}.{key}"), start=1):
+        where = f"{parent}.{key}[{i}]"
         data = check.mapping(item, where)
-        number = check.unique_number(data, where, numbers, "task")
+        number = check.unique_number(data, where, numbers, "task" if key == "tasks" else "sub-task")
         deadline = check.date(data, "deadline", where)
         if deadline and plan.get("year") and deadline.year != plan["year"]:
             check.problem(f"{where}.deadline", f"{deadline} is not in the plan year {plan['year']}")
@@ -276,6 +304,11 @@ def _tasks(check: _Checker, value, parent: str, plan: dict, indicator_codes: set
             check.department(code, f"{where}.co_departments[{j}]")
             for j, code in enumerate(check.items(data.get("co_departments"), f"{where}.co_departments"), start=1)
         ]
+        subtasks = []
+        if key == "tasks":
+            subtasks = _tasks(check, data.get("subtasks"), where, plan, indicator_codes, key="subtasks")
+        elif data.get("subtasks"):
+            check.problem(f"{where}.subtasks", "a sub-task cannot have sub-tasks of its own (the plan has two levels)")
         tasks.append({
             "number": number,
             "title": check.text(data, "title", where),
@@ -286,6 +319,7 @@ def _tasks(check: _Checker, value, parent: str, plan: dict, indicator_codes: set
             "deadline": deadline,
             "indicators": _indicators(check, data.get("indicators"), where, indicator_codes),
             "milestones": _milestones(check, data.get("milestones"), where, plan),
+            "subtasks": subtasks,
         })
     return tasks
 

@@ -30,8 +30,9 @@ def _upsert(summary: PlanLoadSummary, model, *, defaults: dict, **lookup):
 def plan_load(*, data: dict) -> PlanLoadSummary:
     """Create or update a plan from validated plan-file data (see actions.plan_file.validate_plan).
 
-    Idempotent: items are matched by their natural keys (department code, action number, task number,
-    indicator code, milestone number) and updated in place. Nothing is deleted: an item the file no
+    Idempotent: items are matched by their natural keys (department code, action number, task number
+    within its action, sub-task number within its parent task, indicator code, milestone number) and
+    updated in place. Nothing is deleted: an item the file no
     longer names is kept, with its reported figures, and listed in `summary.kept`. Runtime state the
     file does not hold (task status, milestone done dates, department members) is left alone.
     """
@@ -58,18 +59,30 @@ def plan_load(*, data: dict) -> PlanLoadSummary:
                 "lead_department": departments[action_data["lead_department"]],
             },
         )
-        _kept(summary, action.tasks.exclude(number__in=[t["number"] for t in action_data["tasks"]]))
+        _kept(summary, action.tasks.filter(parent=None).exclude(number__in=[t["number"] for t in action_data["tasks"]]))
         for task_data in action_data["tasks"]:
-            _load_task(summary, action, task_data, departments)
+            task = _load_task(summary, action, task_data, departments, parent=None)
+            _kept(summary, task.subtasks.exclude(number__in=[t["number"] for t in task_data["subtasks"]]))
+            for subtask_data in task_data["subtasks"]:
+                _load_task(summary, action, subtask_data, departments, parent=task)
     _kept(summary, plan.actions.exclude(number__in=[a["number"] for a in data["actions"]]))
+    # Checked once all are loaded: an indicator moved to another task (or sub-task) is not "kept".
+    codes = [i["code"] for a in data["actions"] for t in _tasks_of(a) for i in t["indicators"]]
+    _kept(summary, Indicator.objects.filter(task__action__plan=plan).exclude(code__in=codes))
     return summary
 
 
-def _load_task(summary: PlanLoadSummary, action: Action, data: dict, departments: dict) -> None:
+def _tasks_of(action_data: dict) -> list[dict]:
+    """An action's tasks and their sub-tasks, from validated plan-file data."""
+    return [t for task in action_data["tasks"] for t in (task, *task["subtasks"])]
+
+
+def _load_task(summary: PlanLoadSummary, action: Action, data: dict, departments: dict, *, parent: Task | None) -> Task:
     task = _upsert(
         summary,
         Task,
         action=action,
+        parent=parent,
         number=data["number"],
         defaults={
             "title": data["title"],
@@ -121,7 +134,7 @@ def _load_task(summary: PlanLoadSummary, action: Action, data: dict, departments
             )
         # A department the file no longer names stops being expected to report; its figures stay.
         indicator.assignments.exclude(department__code__in=[a["department"] for a in ind["departments"]]).delete()
-    _kept(summary, task.indicators.exclude(code__in=[i["code"] for i in data["indicators"]]))
+    return task
 
 
 def _kept(summary: PlanLoadSummary, queryset) -> None:

@@ -6,6 +6,7 @@ from metrics.models import (
     Evidence,
     Figure,
     IndicatorProgress,
+    MonthlyRanking,
     ProgressNote,
     Reminder,
     ReopenRequest,
@@ -61,8 +62,18 @@ class RollupAdmin(ReadOnlyAdmin):
 
 @admin.register(DepartmentScore)
 class DepartmentScoreAdmin(ReadOnlyAdmin):
-    list_display = ["department", "week", "score", "rank", "previous_rank", "completeness_pct", "timeliness_pct", "red"]
+    list_display = [
+        "department", "week", "score", "rank", "previous_rank", "overall_rank", "attainment_pct", "led_tasks_pct",
+        "completeness_pct", "timeliness_pct", "red", "led_red",
+    ]
     list_filter = ["plan", "week"]
+    list_select_related = ["department"]
+
+
+@admin.register(MonthlyRanking)
+class MonthlyRankingAdmin(ReadOnlyAdmin):
+    list_display = ["department", "month", "week", "score", "rank", "overall_rank", "frozen_at"]
+    list_filter = ["plan", "month"]
     list_select_related = ["department"]
 
 

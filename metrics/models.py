@@ -213,10 +213,9 @@ class Rollup(Progress):
         return f"{self.subject} @ {self.week}"
 
 
-class DepartmentScore(Progress):
-    """A department's reporting and results for one week, its score and its rank (比武打擂)."""
+class ScoreColumns(models.Model):
+    """A unit's score (比武打擂) and its parts, and its ranks: in its league (its kind) and among all units."""
 
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
     cells_due = models.PositiveIntegerField(_("reports due so far"), default=0)
     cells_entered = models.PositiveIntegerField(_("reports entered"), default=0)
     cells_on_time = models.PositiveIntegerField(_("reports on time"), default=0)
@@ -226,13 +225,46 @@ class DepartmentScore(Progress):
     timeliness_pct = models.FloatField(_("timeliness %"), null=True)
     indicator_count = models.PositiveIntegerField(_("indicators"), default=0)
     attainment_pct = models.FloatField(_("indicators against schedule %"), null=True)
+    led_task_count = models.PositiveIntegerField(_("tasks led"), default=0)
+    led_tasks_pct = models.FloatField(_("tasks led against schedule %"), null=True)
     red = models.PositiveIntegerField(_("red lights"), default=0)
+    led_red = models.PositiveIntegerField(
+        _("red lights in tasks led"), default=0, help_text=_("Red indicators of the tasks the unit leads (牵头).")
+    )
+    red_penalty = models.FloatField(_("red-light penalty (points)"), default=0)
     milestones_due = models.PositiveIntegerField(_("milestones due"), default=0)
     milestones_on_time = models.PositiveIntegerField(_("milestones done on time"), default=0)
     milestone_pct = models.FloatField(_("milestones on time %"), null=True)
     score = models.FloatField(_("score"), null=True)
-    rank = models.PositiveIntegerField(_("rank"), null=True)
-    previous_rank = models.PositiveIntegerField(_("previous rank"), null=True)
+    rank = models.PositiveIntegerField(_("rank in the league"), null=True, help_text=_("Among the units of the same kind."))
+    previous_rank = models.PositiveIntegerField(_("previous rank in the league"), null=True)
+    overall_rank = models.PositiveIntegerField(_("rank among all units"), null=True)
+    previous_overall_rank = models.PositiveIntegerField(_("previous rank among all units"), null=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def rank_change(self) -> int | None:
+        """Places gained in the league since the previous week or month (positive is better)."""
+        if self.rank is None or self.previous_rank is None:
+            return None
+        return self.previous_rank - self.rank
+
+    @property
+    def overall_rank_change(self) -> int | None:
+        """Places gained among all units since the previous week or month (positive is better)."""
+        if self.overall_rank is None or self.previous_overall_rank is None:
+            return None
+        return self.previous_overall_rank - self.overall_rank
+
+
+class DepartmentScore(Progress, ScoreColumns):
+    """A unit's reporting and results for one week, its score and its ranks (比武打擂).
+
+    Recomputed whenever the week is rolled up again; previous ranks are the week before's."""
+
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
 
     class Meta:
         ordering = ["plan", "-week", "rank"]
@@ -243,12 +275,30 @@ class DepartmentScore(Progress):
     def __str__(self):
         return f"{self.department} @ {self.week}: {self.score}"
 
-    @property
-    def rank_change(self) -> int | None:
-        """Places gained since the previous week (positive is better)."""
-        if self.rank is None or self.previous_rank is None:
-            return None
-        return self.previous_rank - self.rank
+
+class MonthlyRanking(ScoreColumns):
+    """A month's ranking (月通报) as it stood when the month closed: frozen, never recomputed.
+
+    Copied from the DepartmentScore rows of the month's last rolled-up week (by its Monday) when the
+    first week of the next month is rolled up, and never rewritten after, so that a published
+    bulletin keeps its ranks whatever late edits change. Previous ranks are the month before's frozen ones.
+    """
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("month"), help_text=_("First day of the month."))
+    week = models.DateField(_("as-of week"), help_text=_("Monday of the month's last week that was rolled up."))
+    as_of = models.DateField(_("as of"))
+    frozen_at = models.DateTimeField(_("frozen at"))
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["plan", "-month", "rank"]
+        verbose_name = _("monthly ranking")
+        verbose_name_plural = _("monthly rankings")
+        constraints = [models.UniqueConstraint(fields=["plan", "month", "department"], name="monthly_ranking_unique")]
+
+    def __str__(self):
+        return f"{self.department} @ {self.month:%Y-%m}: {self.rank}"
 
 
 class StaleRollup(models.Model):

@@ -8,7 +8,9 @@ from django.db.models import QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from actions.choices import DepartmentKind
 from actions.models import Plan, Task
+from actions.schedule import add_months
 from metrics import permissions
 from metrics.choices import Light, RollupLevel
 from metrics.models import (
@@ -16,6 +18,7 @@ from metrics.models import (
     DepartmentScore,
     Figure,
     IndicatorProgress,
+    MonthlyRanking,
     ProgressNote,
     Rollup,
     StaleRollup,
@@ -93,14 +96,15 @@ def task_ledger(*, action, week, user) -> QuerySet[Task]:
 
 def department_tasks(*, plan, department, week, user) -> QuerySet[Task]:
     """The tasks a department leads, as ledger rows of the as-of week."""
-    return ledger_rows(
-        Task.objects.filter(action__plan=plan, lead_department=department), week=week, user=user
-    ).order_by("action__number", "number")
+    return ledger_rows(Task.objects.filter(action__plan=plan, lead_department=department), week=week, user=user).order_by(
+        "action__number", "outline_task", "outline_subtask"
+    )
 
 
 def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
     """An action's ledger (台账): its tasks with the task row of the roll-up and the latest progress note.
 
+    Sub-tasks follow their parent (outline order); a parent's row is its roll-up over its sub-tasks too.
     The task's light is its stored roll-up row's (metrics.rollup.engine.aggregate_light_sql, the rule the
     action cards and the plan use too); before any roll-up it is none. The progress columns are the latest
     note of the task's lead department up to the as-of week, blank where the user may not see that
@@ -119,9 +123,15 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
         return models.Subquery(qs.values(name)[:1])
 
     return (
-        tasks.select_related("lead_department", "action")
+        tasks.select_related("lead_department", "action", "parent")
         .prefetch_related("co_departments")
         .annotate(
+            # Outline order: a task, then its sub-tasks (1.1, 1.1.1, 1.1.2, 1.2 …).
+            outline_task=Coalesce("parent__number", "number"),
+            outline_subtask=models.Case(
+                models.When(parent__isnull=True, then=models.Value(0)), default=models.F("number"),
+                output_field=models.IntegerField(),
+            ),
             completion_pct=col("completion_pct"),
             attainment_pct=col("attainment_pct"),
             schedule_pct=col("schedule_pct"),
@@ -136,7 +146,7 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
             problems=col("problems", note),
             next_steps=col("next_steps", note),
         )
-        .order_by("number")
+        .order_by("outline_task", "outline_subtask")
     )
 
 
@@ -229,14 +239,24 @@ def department_scores(*, plan, department, until) -> list:
     return list(DepartmentScore.objects.filter(plan=plan, department=department, week__lte=until).order_by("week"))
 
 
-def scoreboard(*, plan, week) -> list:
-    """Every department's score row of one week, best rank first (unranked last); one query."""
+def _board_order(*, overall: bool) -> list:
+    """By league (部门, 园区, 街道·镇, in the choices' order) and rank in it; or by rank among all units."""
+    if overall:
+        return [models.F("overall_rank").asc(nulls_last=True), "department__code"]
+    league = models.Case(
+        *[models.When(department__kind=kind, then=models.Value(n)) for n, kind in enumerate(DepartmentKind.values)],
+        default=models.Value(len(DepartmentKind.values)),
+    )
+    return [league, models.F("rank").asc(nulls_last=True), "department__code"]
+
+
+def scoreboard(*, plan, week, overall: bool = False) -> list:
+    """Every unit's score row of one week: league by league, best rank first (unranked last), or all
+    units by their overall rank; one query."""
     if week is None:
         return []
     return list(
-        DepartmentScore.objects.filter(plan=plan, week=week)
-        .select_related("department")
-        .order_by(models.F("rank").asc(nulls_last=True), "department__code")
+        DepartmentScore.objects.filter(plan=plan, week=week).select_related("department").order_by(*_board_order(overall=overall))
     )
 
 
@@ -248,22 +268,47 @@ def month_end_weeks(weeks) -> list:
     return sorted(last.values(), reverse=True)
 
 
-def monthly_scoreboard(*, plan, week, weeks) -> tuple:
-    """比武打擂 monthly: the scoreboard of the last rolled-up week of the as-of week's month (up to it),
-    with rank changes against the last week of the month before. Two queries."""
-    months = [w for w in month_end_weeks([w for w in weeks if w <= week])] if week else []
-    if not months:
-        return None, []
-    # The as-of week's month ends at its last rolled-up week that is not after the as-of week.
-    current = max(w for w in weeks if w <= week and (w.year, w.month) == (week.year, week.month))
-    rows = scoreboard(plan=plan, week=current)
-    previous = next((w for w in months if (w.year, w.month) < (current.year, current.month)), None)
-    before = dict(
-        DepartmentScore.objects.filter(plan=plan, week=previous).values_list("department_id", "rank")
-    ) if previous else {}
+@dataclass(frozen=True)
+class MonthlyBoard:
+    """The monthly ranking shown: the week its ranks are of, the rows, and whether the month is closed."""
+
+    week: datetime.date | None
+    rows: list
+    frozen: bool
+
+
+def monthly_scoreboard(*, plan, week, weeks, overall: bool = False) -> MonthlyBoard:
+    """比武打擂 monthly, with rank changes against the month before's frozen ranking.
+
+    A closed month shows its frozen MonthlyRanking rows (the ranks as they stood at its last week when
+    the next month began; never recomputed), once the as-of week has reached that week: one query. The
+    open month — or a closed one seen as of an earlier week of it — shows its last rolled-up week up to
+    the as-of week, live: three queries.
+    """
+    if week is None:
+        return MonthlyBoard(None, [], False)
+    month = week.replace(day=1)
+    frozen = list(
+        MonthlyRanking.objects.filter(plan=plan, month=month, week__lte=week)
+        .select_related("department")
+        .order_by(*_board_order(overall=overall))
+    )
+    if frozen:
+        return MonthlyBoard(frozen[0].week, frozen, True)
+    in_month = [w for w in weeks if w <= week and (w.year, w.month) == (week.year, week.month)]
+    if not in_month:
+        return MonthlyBoard(None, [], False)
+    current = max(in_month)
+    rows = scoreboard(plan=plan, week=current, overall=overall)
+    before = {
+        department_id: (rank, overall_rank)
+        for department_id, rank, overall_rank in MonthlyRanking.objects.filter(plan=plan, month=add_months(month, -1))
+        .values_list("department_id", "rank", "overall_rank")
+    }
     for row in rows:
-        row.previous_rank = before.get(row.department_id)  # in memory only: the change since last month
-    return current, rows
+        # In memory only: the change since the month before, not since the week before.
+        row.previous_rank, row.previous_overall_rank = before.get(row.department_id, (None, None))
+    return MonthlyBoard(current, rows, False)
 
 
 

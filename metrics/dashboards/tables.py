@@ -214,17 +214,18 @@ class DepartmentIndicatorTable(DepartmentProgressColumns):
 
 
 class RankChangeColumn(tables.Column):
-    """Places gained (▲) or lost (▼) since the previous week."""
+    """Places gained (▲) or lost (▼) since the previous week or month; `change` names the record's property."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, change: str = "rank_change", **kwargs):
         kwargs.setdefault("verbose_name", pgettext_lazy("rank", "Change"))
         kwargs.setdefault("empty_values", ())
         kwargs.setdefault("orderable", False)
         kwargs.setdefault("attrs", {"td": {"class": "num"}})
+        self.change = change
         super().__init__(*args, **kwargs)
 
     def render(self, record):
-        change = record.rank_change
+        change = getattr(record, self.change)
         if change is None:
             return formatting.DASH
         if change > 0:
@@ -234,26 +235,49 @@ class RankChangeColumn(tables.Column):
         return "="
 
     def value(self, record):
-        change = record.rank_change
+        change = getattr(record, self.change)
         return "" if change is None else f"{change:+d}"
 
 
-SCORE_FIELDS = ["completeness_pct", "timeliness_pct", "attainment_pct", "milestone_pct", "red", "score", "rank", "change"]
+class PenaltyColumn(tables.Column):
+    """The points a red-light penalty takes off the score, printed as a deduction."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("verbose_name", _("Red-light penalty"))
+        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        super().__init__(*args, **kwargs)
+
+    def render(self, value):
+        return f"−{formatting.pct(value)}" if value else "0"
+
+    def value(self, value):
+        return formatting.pct(-value) if value else "0"
+
+
+SCORE_FIELDS = [
+    "completeness_pct", "timeliness_pct", "attainment_pct", "led_tasks_pct", "milestone_pct", "red", "led_red", "red_penalty",
+    "score", "rank", "change", "overall_rank", "overall_change",
+]
 
 
 class ScoreColumns(BaseTable):
     completeness_pct = PctColumn(verbose_name=_("Completeness %"))
     timeliness_pct = PctColumn(verbose_name=_("Timeliness %"))
     attainment_pct = PctColumn(verbose_name=_("Indicators against schedule %"))
+    led_tasks_pct = PctColumn(verbose_name=_("Tasks led against schedule %"))
     milestone_pct = PctColumn(verbose_name=_("Milestones on time %"))
     red = tables.Column(verbose_name=_("Red lights"), attrs={"td": {"class": "num"}})
+    led_red = tables.Column(verbose_name=_("Red lights in tasks led"), attrs={"td": {"class": "num"}})
+    red_penalty = PenaltyColumn()
     score = PctColumn(verbose_name=_("Score"))
-    rank = tables.Column(verbose_name=_("Rank"), attrs={"td": {"class": "num"}}, default=formatting.DASH)
+    rank = tables.Column(verbose_name=_("Rank in league"), attrs={"td": {"class": "num"}}, default=formatting.DASH)
     change = RankChangeColumn()
+    overall_rank = tables.Column(verbose_name=_("Rank among all units"), attrs={"td": {"class": "num"}}, default=formatting.DASH)
+    overall_change = RankChangeColumn(change="overall_rank_change")
 
 
 class DepartmentWeekTable(ScoreColumns):
-    """A department's reporting, score and rank week by week."""
+    """A department's reporting, score and ranks week by week."""
 
     week = tables.DateColumn(verbose_name=_("Week"), format="Y-m-d")
 
@@ -265,21 +289,35 @@ class DepartmentWeekTable(ScoreColumns):
 
 
 class ScoreboardTable(ScoreColumns):
-    """比武打擂: every department's score and rank of one week, with the score's parts."""
+    """比武打擂: every unit's score and ranks (in its league and overall) with every part of the score.
 
-    department = tables.Column(verbose_name=_("Department"), linkify=asof_link("metrics:department_detail", "department_id"))
+    Rows are DepartmentScore (a week, or the open month's latest week) or MonthlyRanking (a closed month)."""
+
+    department = tables.Column(verbose_name=_("Unit"), linkify=asof_link("metrics:department_detail", "department_id"))
+    league = tables.Column(verbose_name=_("League"), accessor="department__get_kind_display", orderable=False)
+    led_task_count = tables.Column(verbose_name=_("Tasks led"), attrs={"td": {"class": "num"}})
+
+    LEAGUE_SEQUENCE = [
+        "league", "rank", "change", "department", "overall_rank", "overall_change", "score", "attainment_pct",
+        "led_tasks_pct", "led_task_count", "milestone_pct", "timeliness_pct", "completeness_pct", "red", "led_red", "red_penalty",
+    ]
+    OVERALL_SEQUENCE = [
+        "overall_rank", "overall_change", "department", "league", "rank", "change", "score", "attainment_pct",
+        "led_tasks_pct", "led_task_count", "milestone_pct", "timeliness_pct", "completeness_pct", "red", "led_red", "red_penalty",
+    ]
 
     class Meta(BaseTable.Meta):
-        model = DepartmentScore
-        fields = ["rank", "change", "department", "score", "attainment_pct", "milestone_pct", "timeliness_pct", "completeness_pct", "red"]
-        sequence = fields
         orderable = False
+
+    def __init__(self, *args, overall: bool = False, **kwargs):
+        kwargs.setdefault("sequence", self.OVERALL_SEQUENCE if overall else self.LEAGUE_SEQUENCE)
+        super().__init__(*args, **kwargs)
 
 
 class LedgerTable(BaseTable):
     """The ledger (台账): one row per task, with its roll-up and its latest progress note."""
 
-    number = tables.Column(verbose_name=_("No."), attrs={"td": {"class": "num"}})
+    number = tables.Column(verbose_name=_("No."), attrs={"td": {"class": "num"}}, order_by=("outline_task", "outline_subtask"))
     title = tables.Column(verbose_name=pgettext_lazy("ledger column", "Task"))
     lead_leader = tables.Column(verbose_name=_("Lead leader"))
     departments = tables.Column(verbose_name=_("Responsible units"), accessor="lead_department", order_by=("lead_department__name",))
@@ -298,6 +336,13 @@ class LedgerTable(BaseTable):
         fields = ["number", "title", "lead_leader", "departments", "deadline", "attainment_pct", "light", "progress", "problems", "next_steps"]
         sequence = fields
         per_page = 25
+        row_attrs = {"class": lambda record: "subtask" if record.parent_id else "", "data-task": lambda record: record.outline_number}
+
+    def render_number(self, record):
+        return record.outline_number
+
+    def value_number(self, record):
+        return record.outline_number
 
     def render_departments(self, record):
         return self.value_departments(record)

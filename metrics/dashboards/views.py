@@ -175,20 +175,25 @@ def department_detail(request, pk):
 
 
 def rankings(request):
-    """比武打擂: the departments' scoreboard of the as-of week, or of its month (the month's last week)."""
+    """比武打擂: the units' scoreboard of the as-of week, or of its month; league by league or all units."""
     plan = _plan()
     asof = as_of_week(request, plan)
     monthly = request.GET.get("view") == "monthly"
+    overall = request.GET.get("by") == "all"
+    frozen = False
     if monthly:
-        shown_week, rows = monthly_scoreboard(plan=plan, week=asof.week, weeks=asof.weeks)
+        board = monthly_scoreboard(plan=plan, week=asof.week, weeks=asof.weeks, overall=overall)
+        shown_week, rows, frozen = board.week, board.rows, board.frozen
     else:
-        shown_week, rows = asof.week, scoreboard(plan=plan, week=asof.week)
+        shown_week, rows = asof.week, scoreboard(plan=plan, week=asof.week, overall=overall)
     context = {
         "plan": plan,
         "asof": asof,
         "monthly": monthly,
+        "overall": overall,
+        "frozen": frozen,
         "shown_week": shown_week,
         **page_head(plan=plan, week=asof.week),
-        "table": ScoreboardTable(rows, asof_query=asof.query),
+        "table": ScoreboardTable(rows, asof_query=asof.query, overall=overall),
     }
     return render(request, "dashboards/rankings.html", context)

@@ -36,6 +36,14 @@ The rules (see shared/DOMAIN.md):
   needed exceeds the plan's multiple of the recent pace.
 * Where a value cannot be computed it stays empty and `reason` says why (no target, zero target, no
   share, no figures, all not applicable, no period closed yet, schedule not started, no milestone due).
+* Sub-tasks (the speech's second level): a task that groups sub-tasks rolls up its own parts and all
+  of its sub-tasks' parts; actions and the plan count every part once.
+* Unit score (比武打擂, step 5): the plan-weighted mean of the parts a unit has — its own indicators
+  against schedule (capped at 100), the tasks it leads against schedule (their stored task roll-ups,
+  capped at 100, each once), milestones of its tasks on time, its reports on time — scaled to the
+  weights' sum, minus the plan's penalty per red light (its own and its led tasks'). Ranked within its league (its kind: 部门, 园区,
+  街道·镇) and among all units. A month's ranking is frozen (MonthlyRanking) when the first week of the
+  next month is rolled up, and never rewritten.
 """
 
 import datetime
@@ -47,10 +55,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
-from actions.models import Indicator, Plan
+from actions.models import Department, Indicator, Plan
 from actions.schedule import add_months, judged_on, months_ended, plain_share, schedule_share
 from metrics.choices import HalfYearStatus, Light, Reason, RollupLevel
-from metrics.models import DepartmentIndicatorProgress, DepartmentScore, IndicatorProgress, Rollup
+from metrics.models import DepartmentIndicatorProgress, DepartmentScore, IndicatorProgress, MonthlyRanking, Rollup
 from planboard import clock
 from planboard.periods import due_at, period_start, periods_until, reporting_period
 
@@ -65,6 +73,8 @@ T = {
     "dprog": DepartmentIndicatorProgress._meta.db_table,
     "rollup": Rollup._meta.db_table,
     "score": DepartmentScore._meta.db_table,
+    "monthly": MonthlyRanking._meta.db_table,
+    "department": Department._meta.db_table,
 }
 
 
@@ -90,6 +100,7 @@ MET, NOT_MET, PENDING, HALF_NONE = (
 NO_REASON = sql_literal(Reason.NONE)
 R = type("Reasons", (), {reason.name: sql_literal(reason) for reason in Reason})
 PLAN_LEVEL = sql_literal(RollupLevel.PLAN)
+TASK_LEVEL = sql_literal(RollupLevel.TASK)
 MILESTONE_PART = "'milestones'"  # marks a task's milestones among its parts (never stored)
 CAP = 150.0  # attainment cap, percent
 EPS = 1e-9  # float noise when comparing gaps with zero
@@ -637,24 +648,18 @@ FROM measured WHERE TRUE
 
 
 # ---------------------------------------------------------------------------------------------------
-# Step 3: departments — reporting completeness and timeliness, results, score; then ranks.
+# Step 3: units — reporting completeness and timeliness, their own indicators and milestones. The score
+# and the ranks come in step 5, once step 4 has rolled up the tasks they lead.
 
 
 def _department_scores(week: Week, params: dict, only_departments: str) -> None:
-    """Step 3: per department, from its rows of step 2; then the ranks of every department of the week."""
-    plan = week.plan
-    params = {
-        **params,
-        "wi": float(plan.score_weight_indicators),
-        "wm": float(plan.score_weight_milestones),
-        "wt": float(plan.score_weight_timeliness),
-        "penalty": float(plan.score_red_penalty),
-    }
+    """Step 3: per unit with indicators to report or tasks to lead, from its rows of step 2."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "department_id", "cells_due", "cells_entered", "cells_on_time",
         "period_due", "period_entered", "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct",
-        "red", "milestones_due", "milestones_on_time", "milestone_pct", "score",
+        "red", "milestones_due", "milestones_on_time", "milestone_pct",
     ]
+    step5_columns = ["led_task_count", "led_red", "red_penalty"]  # inserted as 0, then set by step 5 (not rewritten here)
     sql = f"""
 WITH
 results AS (
@@ -667,6 +672,17 @@ results AS (
   WHERE d.plan_id = %(plan)s AND d.week = %(week)s {only_departments}
   GROUP BY d.department_id
 ),
+units AS (
+  -- A lead unit is ranked even when it reports no figure of its own: it answers for what it leads.
+  SELECT department_id FROM results
+  UNION
+  SELECT t.lead_department_id FROM {T["task"]} t JOIN {T["action"]} ac ON ac.id = t.action_id
+  WHERE ac.plan_id = %(plan)s {only_departments.replace("d.department_id", "t.lead_department_id")}
+    AND EXISTS (
+      SELECT 1 FROM {T["task"]} part WHERE (part.id = t.id OR part.parent_id = t.id)
+        AND (EXISTS (SELECT 1 FROM {T["indicator"]} i WHERE i.task_id = part.id)
+             OR EXISTS (SELECT 1 FROM {T["milestone"]} m WHERE m.task_id = part.id)))
+),
 ms AS (
   SELECT t.lead_department_id AS department_id,
     SUM(CASE WHEN m.planned_date <= %(as_of)s THEN 1 ELSE 0 END) AS due,
@@ -676,47 +692,22 @@ ms AS (
   GROUP BY t.lead_department_id
 ),
 parts AS (
-  SELECT r.*,
+  SELECT u.department_id, COALESCE(r.indicators, 0) AS indicators, COALESCE(r.due, 0) AS due,
+    COALESCE(r.entered, 0) AS entered, COALESCE(r.on_time, 0) AS on_time, COALESCE(r.period_due, 0) AS period_due,
+    COALESCE(r.period_entered, 0) AS period_entered, r.attainment, COALESCE(r.red, 0) AS red,
     CASE WHEN r.due > 0 THEN r.entered * 100.0 / r.due END AS completeness,
     CASE WHEN r.due > 0 THEN r.on_time * 100.0 / r.due END AS timeliness,
     COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END AS ms_pct
-  FROM results r LEFT JOIN ms ON ms.department_id = r.department_id
-),
-scored AS (
-  SELECT parts.*,
-    CASE WHEN attainment IS NULL AND ms_pct IS NULL AND timeliness IS NULL THEN NULL ELSE
-      (COALESCE(%(wi)s * attainment, 0) + COALESCE(%(wm)s * ms_pct, 0) + COALESCE(%(wt)s * timeliness, 0))
-      / NULLIF(CASE WHEN attainment IS NULL THEN 0 ELSE %(wi)s END + CASE WHEN ms_pct IS NULL THEN 0 ELSE %(wm)s END
-         + CASE WHEN timeliness IS NULL THEN 0 ELSE %(wt)s END, 0)
-      * (%(wi)s + %(wm)s + %(wt)s) / 100.0
-      - %(penalty)s * red
-    END AS score
-  FROM parts
+  FROM units u LEFT JOIN results r ON r.department_id = u.department_id LEFT JOIN ms ON ms.department_id = u.department_id
 )
-INSERT INTO {T["score"]} ({", ".join(columns)})
+INSERT INTO {T["score"]} ({", ".join(columns + step5_columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, department_id, due, entered, on_time, period_due, period_entered,
-  completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, score
-FROM scored WHERE TRUE
+  completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, 0, 0, 0
+FROM parts WHERE TRUE
 {_upsert_clause(["plan_id", "week", "department_id"], columns[2:], table=T["score"])}
 """
     _execute(sql, params)
-    # Ranks over every department of the week, and the rank each had the week before.
-    _execute(
-        f"""
-UPDATE {T["score"]} SET rank = ranked.new_rank, previous_rank = ranked.old_rank
-FROM (
-  SELECT s.id,
-    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER (ORDER BY CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score DESC) END AS new_rank,
-    prev.rank AS old_rank
-  FROM {T["score"]} s
-  LEFT JOIN {T["score"]} prev ON prev.plan_id = s.plan_id AND prev.department_id = s.department_id AND prev.week = %(previous)s
-  WHERE s.plan_id = %(plan)s AND s.week = %(week)s
-) AS ranked
-WHERE {T["score"]}.id = ranked.id
-""",
-        params,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -724,11 +715,18 @@ WHERE {T["score"]}.id = ranked.id
 
 
 def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
-    """Step 4: tasks, actions and the plan. Incremental runs rewrite only the touched tasks and actions."""
+    """Step 4: tasks, actions and the plan. Incremental runs rewrite only the touched tasks and actions.
+
+    A task that groups sub-tasks rolls up its own parts and every part of its sub-tasks; the action and
+    the plan count each part once, whatever level of task it hangs on.
+    """
     touched_tasks = touched_actions = ""
     if indicator_ids is not None:
         ids = ", ".join(str(int(i)) for i in indicator_ids) or "0"
-        touched_tasks = f"HAVING task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids}))"
+        touched_tasks = (
+            f"HAVING rolled_task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids})"
+            f" UNION SELECT t.parent_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id WHERE i.id IN ({ids}))"
+        )
         touched_actions = (
             f"HAVING action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
             f" WHERE i.id IN ({ids}))"
@@ -753,7 +751,7 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
     SUM(CASE WHEN half = {MET} THEN is_indicator ELSE 0 END) AS half_met,
     SUM(CASE WHEN half = {NOT_MET} THEN is_indicator ELSE 0 END) AS half_not_met,
     SUM(ms_due) AS ms_due, SUM(ms_on_time) AS ms_on_time, SUM(ms_overdue) AS ms_overdue, SUM(figures) AS figures
-  FROM parts {{group_by}}
+  FROM {{source}} {{group_by}}
 """
     sql = f"""
 WITH
@@ -774,12 +772,18 @@ parts AS (
     NULL, {MILESTONE_PART}, {MILESTONE_PART}, ms.due, ms.on_time, ms.overdue, 0
   FROM ms JOIN {T["task"]} t ON t.id = ms.task_id
 ),
+task_parts AS (
+  -- Each part rolls up into its own task and, when that task is a sub-task, into its parent too.
+  SELECT parts.*, parts.task_id AS rolled_task_id FROM parts
+  UNION ALL
+  SELECT parts.*, t.parent_id FROM parts JOIN {T["task"]} t ON t.id = parts.task_id WHERE t.parent_id IS NOT NULL
+),
 grouped AS (
-{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(task_id AS VARCHAR(20))", task_id="task_id", action_id="NULL", group_by="GROUP BY task_id " + touched_tasks)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by="GROUP BY rolled_task_id " + touched_tasks)}
 UNION ALL
-{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", group_by="GROUP BY action_id " + touched_actions)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by="GROUP BY action_id " + touched_actions)}
 UNION ALL
-{group_sql.format(level_literal=sql_literal(RollupLevel.PLAN), subject=f"{sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", group_by="")}
+{group_sql.format(level_literal=sql_literal(RollupLevel.PLAN), subject=f"{sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", source="parts", group_by="")}
 ),
 reporting AS (
   SELECT COUNT(*) AS expected, SUM(CASE WHEN period_entered >= period_due THEN 1 ELSE 0 END) AS reported
@@ -798,6 +802,133 @@ FROM grouped CROSS JOIN reporting WHERE TRUE
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
     _execute(sql, params)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Step 5: the units' scores and ranks (比武打擂), once the tasks they lead are rolled up; then, on the
+# first week of a month, the month before is frozen.
+
+
+def _led_tasks_sql() -> str:
+    """led(department_id, n, pct): per lead unit, the tasks it leads with their stored roll-up of the week.
+
+    A unit answers for each task it leads once: a sub-task led by the unit that also leads its parent is
+    already inside the parent's roll-up, so only the parent counts. Each task weighs the same; its
+    attainment is capped at 100, as the indicators' part is (being far ahead on one task does not
+    make up for another behind). `red` counts the red indicators of those tasks."""
+    capped = "CASE WHEN r.attainment_pct > 100 THEN 100.0 ELSE r.attainment_pct END"
+    return f"""
+  SELECT t.lead_department_id AS department_id, COUNT(*) AS n, {weighted(capped, weight="1")} AS pct, SUM(r.red) AS red
+  FROM {T["task"]} t
+  JOIN {T["rollup"]} r ON r.task_id = t.id AND r.plan_id = %(plan)s AND r.week = %(week)s AND r.level = {TASK_LEVEL}
+  LEFT JOIN {T["task"]} up ON up.id = t.parent_id
+  WHERE up.id IS NULL OR up.lead_department_id <> t.lead_department_id
+  GROUP BY t.lead_department_id"""
+
+
+def _department_ranks(week: Week, params: dict) -> None:
+    """Step 5: every unit's score of the week from its parts, then its ranks in its league and overall.
+
+    Score = the weighted mean of the parts the unit has (its indicators against schedule, the tasks it
+    leads against schedule, milestones of its tasks on time, its reports on time; weights from the plan),
+    scaled to the weights' sum (100 by default), minus the plan's penalty per red light: of its own
+    indicators (its shares) and of the indicators of the tasks it leads (a lead unit answers for them). Leagues are the units' kinds (部门, 园区, 街道·镇): `rank` is within the league,
+    `overall_rank` among all units; unscored units are unranked. Previous ranks are the week before's.
+    """
+    plan = week.plan
+    params = {
+        **params,
+        "wi": float(plan.score_weight_indicators),
+        "wl": float(plan.score_weight_led),
+        "wm": float(plan.score_weight_milestones),
+        "wt": float(plan.score_weight_timeliness),
+        "penalty": float(plan.score_red_penalty),
+    }
+    parts = [("wi", "s.attainment_pct"), ("wl", "led.pct"), ("wm", "s.milestone_pct"), ("wt", "s.timeliness_pct")]
+    weighted_sum = " + ".join(f"COALESCE(%({w})s * {v}, 0)" for w, v in parts)
+    weights_known = " + ".join(f"CASE WHEN {v} IS NULL THEN 0 ELSE %({w})s END" for w, v in parts)
+    all_weights = " + ".join(f"%({w})s" for w, _ in parts)
+    changed = ["led_task_count", "led_tasks_pct", "led_red", "red_penalty", "score"]
+    red = "(s.red + COALESCE(led.red, 0))"
+    _execute(
+        f"""
+UPDATE {T["score"]} SET {", ".join(f"{c} = x.{c}" for c in changed)}
+FROM (
+  SELECT s.id, COALESCE(led.n, 0) AS led_task_count, led.pct AS led_tasks_pct, COALESCE(led.red, 0) AS led_red,
+    %(penalty)s * {red} AS red_penalty,
+    CASE WHEN {" AND ".join(f"{v} IS NULL" for _, v in parts)} THEN NULL ELSE
+      ({weighted_sum}) / NULLIF({weights_known}, 0) * ({all_weights}) / 100.0 - %(penalty)s * {red}
+    END AS score
+  FROM {T["score"]} s
+  LEFT JOIN ({_led_tasks_sql()}
+  ) led ON led.department_id = s.department_id
+  WHERE s.plan_id = %(plan)s AND s.week = %(week)s
+) AS x
+WHERE {T["score"]}.id = x.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FROM x.{c}" for c in changed)})
+""",
+        params,
+    )
+    order = "ORDER BY CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score DESC"
+    ranks = ["rank", "previous_rank", "overall_rank", "previous_overall_rank"]
+    _execute(
+        f"""
+UPDATE {T["score"]} SET {", ".join(f"{c} = ranked.{c}" for c in ranks)}
+FROM (
+  SELECT s.id,
+    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY dep.kind {order}) END AS rank,
+    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER ({order}) END AS overall_rank,
+    prev.rank AS previous_rank, prev.overall_rank AS previous_overall_rank
+  FROM {T["score"]} s
+  JOIN {T["department"]} dep ON dep.id = s.department_id
+  LEFT JOIN {T["score"]} prev ON prev.plan_id = s.plan_id AND prev.department_id = s.department_id AND prev.week = %(previous)s
+  WHERE s.plan_id = %(plan)s AND s.week = %(week)s
+) AS ranked
+WHERE {T["score"]}.id = ranked.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FROM ranked.{c}" for c in ranks)})
+""",
+        params,
+    )
+
+
+# The score columns a frozen monthly ranking copies from the week's rows (previous ranks are the month before's).
+FROZEN_COLUMNS = [
+    "department_id", "as_of", "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered",
+    "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct", "led_task_count", "led_tasks_pct",
+    "red", "led_red", "red_penalty", "milestones_due", "milestones_on_time", "milestone_pct", "score", "rank", "overall_rank",
+]
+
+
+def _monthly_freeze(week: Week, params: dict) -> None:
+    """When a week of a month (by its Monday) is rolled up, the month before has closed: freeze its ranking.
+
+    Its ranking (月通报) is copied, as it stands at that moment, from its last rolled-up week (by Monday,
+    as the monthly view counts weeks) into MonthlyRanking — normally when the first week of the new month
+    is rolled up, i.e. right after the old month's last week was. A month already frozen is never
+    rewritten, whatever later roll-ups of its weeks find; its previous ranks are the frozen ones of the
+    month before it. The open month is read live from its latest week.
+    """
+    this_month = week.start.replace(day=1)
+    month = add_months(this_month, -1)
+    ops = connection.ops
+    params = {
+        **params,
+        "month": ops.adapt_datefield_value(month),
+        "month_end": ops.adapt_datefield_value(this_month),
+        "month_before": ops.adapt_datefield_value(add_months(month, -1)),
+    }
+    copied = ", ".join(f"s.{c}" for c in FROZEN_COLUMNS)
+    _execute(
+        f"""
+INSERT INTO {T["monthly"]} (plan_id, month, week, frozen_at, {", ".join(FROZEN_COLUMNS)}, previous_rank, previous_overall_rank)
+SELECT s.plan_id, %(month)s, s.week, %(now)s, {copied}, prev.rank, prev.overall_rank
+FROM {T["score"]} s
+LEFT JOIN {T["monthly"]} prev ON prev.plan_id = s.plan_id AND prev.department_id = s.department_id AND prev.month = %(month_before)s
+WHERE s.plan_id = %(plan)s
+  AND s.week = (SELECT MAX(w.week) FROM {T["score"]} w WHERE w.plan_id = %(plan)s AND w.week >= %(month)s AND w.week < %(month_end)s)
+  AND NOT EXISTS (SELECT 1 FROM {T["monthly"]} f WHERE f.plan_id = %(plan)s AND f.month = %(month)s)
+ON CONFLICT (plan_id, month, department_id) DO NOTHING
+""",
+        params,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -855,3 +986,5 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
     _indicator_rows(week, params, only)
     _department_scores(week, params, _id_filter("d.department_id", department_ids))
     _rollups(week, params, indicator_ids)
+    _department_ranks(week, params)
+    _monthly_freeze(week, params)

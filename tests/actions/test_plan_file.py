@@ -38,7 +38,8 @@ class BundledPlanTests:
         reporting = {
             a["department"]
             for action in data["actions"]
-            for task in action["tasks"]
+            for parent in action["tasks"]
+            for task in (parent, *parent["subtasks"])
             for indicator in task["indicators"]
             for a in indicator["departments"]
         }
@@ -160,3 +161,92 @@ class LoadPlanCommandTests:
             call_command("load_plan", str(tmp_path / "missing.yaml"))
         err = capsys.readouterr().err
         assert "is not valid YAML" in err and "cannot be read" in err
+
+
+def small_plan_with_subtasks() -> dict:
+    data = small_plan_data()
+    task = data["actions"][0]["tasks"][0]
+    task["subtasks"] = [
+        {"number": 1, "title": "子任务一", "lead_department": "dept-a", "deadline": "2022-12-31",
+         "milestones": [{"number": 1, "title": "节点", "planned": "2022-04-30"}]},
+        {"number": 2, "title": "子任务二", "lead_department": "dept-b", "co_departments": ["dept-a"], "deadline": "2022-12-31",
+         "indicators": [{"code": "sub-output", "name": "子产值", "unit": "亿元", "kind": "amount", "annual_target": 10,
+                         "departments": [{"department": "dept-b"}]}]},
+    ]
+    return data
+
+
+@pytest.mark.django_db
+class SubTaskTests:
+    """The speech's two levels: a task may group sub-tasks, numbered and matched within their parent."""
+
+    def test_it_loads_sub_tasks_under_their_parent_twice_with_the_same_counts(self):
+        load_small_plan(small_plan_with_subtasks())
+        first = counts()
+        load_small_plan(small_plan_with_subtasks())
+        assert counts() == first
+        parent = Task.objects.get(action__number=1, parent=None, number=1)
+        subtasks = list(parent.subtasks.select_related("action", "parent").order_by("number"))
+        assert [(t.outline_number, t.title, t.lead_department.code) for t in subtasks] == [
+            ("1.1.1", "子任务一", "dept-a"), ("1.1.2", "子任务二", "dept-b"),
+        ]
+        assert Indicator.objects.get(code="sub-output").task == subtasks[1]
+        assert subtasks[0].milestones.get().title == "节点"
+
+    def test_a_sub_task_number_may_repeat_a_top_level_one(self):
+        data = small_plan_with_subtasks()
+        data["actions"][0]["tasks"].append({"number": 2, "title": "任务二", "lead_department": "dept-a", "deadline": "2022-12-31"})
+        load_small_plan(data)
+        assert Task.objects.filter(action__number=1, number=2).count() == 2  # top-level 1.2 and sub-task 1.1.2
+
+    def test_it_reports_sub_task_problems_with_where_they_are(self):
+        data = small_plan_with_subtasks()
+        subtasks = data["actions"][0]["tasks"][0]["subtasks"]
+        subtasks[0]["lead_department"] = "nowhere"
+        subtasks[1]["number"] = 1
+        subtasks[1]["subtasks"] = [{"number": 1, "title": "孙任务"}]
+        with pytest.raises(PlanFileError) as error:
+            validate_plan(data)
+        assert error.value.problems == [
+            "actions[1] (轰鸣).tasks[1].subtasks[1].lead_department: unknown department 'nowhere'",
+            "actions[1] (轰鸣).tasks[1].subtasks[2].number: duplicate sub-task number 1",
+            "actions[1] (轰鸣).tasks[1].subtasks[2].subtasks: a sub-task cannot have sub-tasks of its own (the plan has two levels)",
+        ]
+
+    def test_it_reads_the_score_weights(self):
+        data = small_plan_data()
+        data["plan"]["scoring"] = {"indicators": 50, "led_tasks": 25, "milestones": 15, "timeliness": 10, "red_penalty": 1.5}
+        plan = load_small_plan(data)
+        assert (plan.score_weight_indicators, plan.score_weight_led, plan.score_weight_milestones, plan.score_weight_timeliness) == (50, 25, 15, 10)
+        assert float(plan.score_red_penalty) == 1.5
+        data["plan"]["scoring"] = {"indicators": 0, "led_tasks": 0, "milestones": 0, "timeliness": 0, "bonus": 5}
+        with pytest.raises(PlanFileError) as error:
+            validate_plan(data)
+        assert error.value.problems == [
+            "plan.scoring: unknown keys 'bonus': use indicators, led_tasks, milestones, timeliness, red_penalty",
+            "plan.scoring: the weights cannot all be zero",
+        ]
+
+
+@pytest.mark.django_db
+class SpeechShapeTests:
+    """The bundled plan follows the speech: action 1 has three task groups, each with its own items."""
+
+    def test_action_1_has_the_speechs_three_groups_and_their_items(self):
+        call_command("load_plan")
+        action = Action.objects.get(plan__year=2022, number=1)
+        groups = list(action.tasks.filter(parent=None).order_by("number"))
+        assert [t.title for t in groups] == ["持续壮大“企业军团”", "全面轰响“项目引擎”", "持续推进数字经济“一号发展工程”"]
+        items = {g.number: [t.title for t in g.subtasks.order_by("number")] for g in groups}
+        assert [("大象起舞" in a, "靠大联强" in b, "入规入统" in c) for a, b, c in [items[1]]] == [(True, True, True)]
+        assert len(items[1]) == 3
+        assert ["满园扩园" in items[2][0], "沙丁鱼追逐" in items[2][1], "梧桐树" in items[2][2]] == [True, True, True]
+        assert any("区块链产业园二期" in t for t in items[3])
+        # 全面轰响“项目引擎” is a task of its own, no longer a phrase inside 满园扩园's description.
+        assert "项目引擎" not in action.tasks.get(title__contains="满园扩园").description
+
+    def test_action_5_groups_the_three_levels_it_raises(self):
+        call_command("load_plan")
+        groups = Task.objects.filter(action__plan__year=2022, action__number=5, parent=None).order_by("number")
+        assert [t.title for t in groups] == ["提升城市空间板块能级", "提升商贸服务产业能级", "提升人居环境品质能级"]
+        assert [t.subtasks.count() for t in groups] == [3, 3, 2]

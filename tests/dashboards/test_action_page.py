@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -53,6 +54,28 @@ class ActionPageTests:
         # As of the week of 2 May, the note of 9 May did not exist yet.
         row = client.get(URL, {"week": "2022-05-02"}).context["table"].rows[0].record
         assert row.progress == "旧进展"
+
+    def test_the_ledger_shows_sub_tasks_under_their_parent(self, client, rolled):
+        from metrics.rollup.services import rollup_plan_week
+
+        parent = Task.objects.get(action__number=1, parent=None)
+        later = Task.objects.create(action=parent.action, number=2, title="任务二", lead_department=rolled.dept_b, deadline=datetime.date(2022, 12, 31))
+        for n in (2, 1):
+            Task.objects.create(action=parent.action, parent=parent, number=n, title=f"子任务{n}", lead_department=rolled.dept_b,
+                                deadline=datetime.date(2022, 12, 31))
+        parent.indicators.update(task=parent.subtasks.get(number=1))
+        rollup_plan_week(plan=rolled.plan)
+        client.force_login(rolled.leader)
+        response = client.get(URL)
+        rows = [r.record for r in response.context["table"].rows]
+        assert [(r.outline_number, r.title) for r in rows] == [("1.1", "任务1.1"), ("1.1.1", "子任务1"), ("1.1.2", "子任务2"), ("1.2", later.title)]
+        # The parent's row is its roll-up over its sub-task's indicator (and its own milestone).
+        week = datetime.date(2022, 5, 16)
+        assert Rollup.objects.get(level="task", task=parent, week=week).indicator_count == 1
+        assert Rollup.objects.get(level="task", task=rows[1], week=week).indicator_count == 1
+        html = response.content.decode()
+        rows_html = dict(re.findall(r'<tr ([^>]*data-task="([\d.]+)"[^>]*)>', html)[i][::-1] for i in range(4))
+        assert "subtask" in rows_html["1.1.1"] and "subtask" in rows_html["1.1.2"] and "subtask" not in rows_html["1.1"]
 
     def test_the_task_light_follows_its_rollup_row(self, client, rolled):
         client.force_login(rolled.leader)

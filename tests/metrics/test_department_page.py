@@ -3,10 +3,11 @@
 import datetime
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from metrics.dashboards.selectors import month_end_weeks
-from metrics.models import DepartmentScore
+from metrics.models import DepartmentScore, MonthlyRanking
 from tests.conftest import chart_data, count_queries
 
 
@@ -57,8 +58,9 @@ class RankingsTests:
         assert "▲1" in html and "▼1" in html
 
     def test_the_monthly_view_takes_each_months_last_week(self, client, rolled):
-        DepartmentScore.objects.filter(department=rolled.dept_a, week="2022-04-25").update(rank=2)
-        DepartmentScore.objects.filter(department=rolled.dept_b, week="2022-04-25").update(rank=1)
+        # April closed when the week of 2 May was rolled up: its frozen ranks are what May is compared with.
+        MonthlyRanking.objects.filter(department=rolled.dept_a, month="2022-04-01").update(rank=2)
+        MonthlyRanking.objects.filter(department=rolled.dept_b, month="2022-04-01").update(rank=1)
         DepartmentScore.objects.filter(department=rolled.dept_a, week="2022-05-16").update(rank=1)
         DepartmentScore.objects.filter(department=rolled.dept_b, week="2022-05-16").update(rank=2)
         client.force_login(rolled.leader)
@@ -67,7 +69,45 @@ class RankingsTests:
         rows = [r.record for r in response.context["table"].rows]
         assert [(r.department.code, r.rank_change) for r in rows] == [("dept-a", 1), ("dept-b", -1)]
         response = client.get(reverse("metrics:rankings"), {"view": "monthly", "week": "2022-04-18"})
-        assert response.context["shown_week"] == datetime.date(2022, 4, 18)
+        assert response.context["shown_week"] == datetime.date(2022, 4, 18)  # April was still open then
+        assert not response.context["frozen"]
+
+    def test_a_closed_month_shows_its_frozen_ranking_not_a_recomputed_one(self, client, rolled):
+        from metrics.rollup.services import rollup_plan_weeks
+
+        frozen = dict(MonthlyRanking.objects.filter(month="2022-04-01").values_list("department__code", "rank"))
+        assert frozen == dict(DepartmentScore.objects.filter(week="2022-04-25").values_list("department__code", "rank"))
+        assert MonthlyRanking.objects.get(department=rolled.dept_a, month="2022-04-01").week == datetime.date(2022, 4, 25)
+        # A late edit changes April's last week when it is rolled up again; the published April does not change.
+        DepartmentScore.objects.filter(week="2022-04-25").update(rank=None)
+        MonthlyRanking.objects.filter(department=rolled.dept_a, month="2022-04-01").update(rank=7, score=12.5)
+        rollup_plan_weeks(plan=rolled.plan, first=datetime.date(2022, 4, 25), last=datetime.date(2022, 5, 20))
+        assert DepartmentScore.objects.get(department=rolled.dept_a, week="2022-04-25").rank is not None
+        assert MonthlyRanking.objects.get(department=rolled.dept_a, month="2022-04-01").rank == 7
+        client.force_login(rolled.leader)
+        response = client.get(reverse("metrics:rankings"), {"view": "monthly", "week": "2022-04-25"})
+        assert response.context["frozen"] and response.context["shown_week"] == datetime.date(2022, 4, 25)
+        row = next(r.record for r in response.context["table"].rows if r.record.department_id == rolled.dept_a.pk)
+        assert (row.rank, row.score) == (7, 12.5)
+        assert 'data-frozen="1"' in response.content.decode()
+
+    def test_units_are_ranked_in_their_league_and_overall(self, client, rolled):
+        from actions.models import Department
+
+        Department.objects.filter(pk=rolled.dept_b.pk).update(kind="park")
+        from metrics.rollup.services import rollup_plan_weeks
+
+        rollup_plan_weeks(plan=rolled.plan, first=datetime.date(2022, 5, 16), last=datetime.date(2022, 5, 20))
+        rows = {s.department.code: s for s in DepartmentScore.objects.filter(week="2022-05-16").select_related("department")}
+        assert rows["dept-a"].rank == 1 and rows["dept-b"].rank == 1  # each leads its own league
+        a, b = rows["dept-a"], rows["dept-b"]
+        assert a.overall_rank == 1 + (b.score > a.score) and b.overall_rank == 1 + (a.score > b.score)
+        client.force_login(rolled.leader)
+        html = client.get(reverse("metrics:rankings")).content.decode()
+        assert "园区" in html and "部门" in html
+        response = client.get(reverse("metrics:rankings"), {"by": "all"})
+        overall = [r.record.overall_rank for r in response.context["table"].rows]
+        assert overall == sorted(overall) == sorted([a.overall_rank, b.overall_rank])
 
     def test_month_end_weeks(self):
         weeks = [datetime.date(2022, 4, 18), datetime.date(2022, 4, 25), datetime.date(2022, 5, 2), datetime.date(2022, 5, 9)]
@@ -107,3 +147,27 @@ class DepartmentAndRankingsQueryTests:
             small = count_queries(client, small_url)
             settings.PLANBOARD_TODAY = two_plans.demo_today
             assert count_queries(client, demo_url) == small, demo_url
+
+
+@pytest.mark.django_db
+class LeadUnitOnTheDemoTests:
+    """The demo at 20 May: 工信局 (industry) leads 轰鸣 and now answers for it in the ranking."""
+
+    def test_industry_answers_for_the_tasks_of_hongming_it_leads(self, demo_plan, client):
+        from metrics.models import Rollup
+
+        week = datetime.date(2022, 5, 16)
+        score = DepartmentScore.objects.get(plan=demo_plan, week=week, department__code="industry")
+        groups = Rollup.objects.filter(
+            plan=demo_plan, week=week, level="task", task__action__number=1, task__parent=None, task__lead_department__code="industry"
+        )
+        assert score.led_task_count == groups.count() == 3  # 企业军团, 项目引擎, 一号发展工程: each once
+        expected = sum(min(r.attainment_pct, 100) for r in groups) / 3
+        assert abs(score.led_tasks_pct - expected) < 1e-6 and score.led_tasks_pct < 100
+        hongming = Rollup.objects.get(plan=demo_plan, week=week, level="action", action__number=1)
+        assert score.led_red == sum(r.red for r in groups) == hongming.red > 0
+        assert score.red_penalty == float(demo_plan.score_red_penalty) * (score.red + score.led_red)
+        assert score.rank > 1  # no longer first of the departments on three shares of its own
+        client.force_login(get_user_model().objects.get(username="leader"))
+        html = client.get(reverse("metrics:rankings")).content.decode()
+        assert "牵头任务对照序时" in html and "红灯扣分" in html

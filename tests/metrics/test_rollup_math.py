@@ -28,7 +28,7 @@ def plan(db):
 
 
 def indicator(plan, code, *, kind="amount", frequency="monthly", target=120, direction="higher", monthly=None, shares=None):
-    task = Task.objects.get(action__plan=plan, number=1)
+    task = Task.objects.get(action__plan=plan, number=1, parent=None)
     ind = Indicator.objects.create(
         task=task, code=code, name=code, unit="u", kind=kind, frequency=frequency, annual_target=target,
         direction=direction, monthly_targets=monthly,
@@ -281,3 +281,98 @@ class ScheduleShareTests:
     def test_rates_ignore_phased_targets(self):
         ind = Indicator(kind="growth_rate", frequency="monthly", annual_target=10, monthly_targets=[1] * 12)
         assert schedule_share(ind, 2022, D(2022, 6, 30)) == 0.5
+
+
+class UnitScoreTests:
+    """比武打擂: a lead unit answers for the tasks it leads; units are ranked in their league and overall."""
+
+    @pytest.fixture
+    def two_tasks(self, plan):
+        # Task 1 is led by 甲 but reported by 乙 only (far behind); task 2 is led by 乙 and reported by 甲 (on schedule).
+        b = Department.objects.get(code="b")
+        action = plan.actions.get()
+        task2 = action.tasks.create(number=2, title="任务二", lead_department=b, deadline=D(2022, 12, 31))
+        behind = indicator(plan, "behind", shares={"b": None})
+        on_time = indicator(plan, "on-time", shares={"a": None})
+        Indicator.objects.filter(pk=on_time.pk).update(task=task2)
+        figures(behind, {m: 5 for m in MONTHS[:4]}, dept="b")  # 20 of 120 against 1/3: attainment 50, red
+        figures(on_time, {m: 10 for m in MONTHS[:4]}, dept="a")  # 40 of 120: attainment 100, green
+        return plan
+
+    def test_it_scores_the_tasks_a_unit_leads_from_their_roll_ups(self, two_tasks):
+        run(two_tasks)
+        scores = {s.department.code: s for s in DepartmentScore.objects.select_related("department")}
+        a, b = scores["a"], scores["b"]
+        led = {r.task.lead_department.code: r.attainment_pct for r in Rollup.objects.filter(level="task").select_related("task__lead_department")}
+        assert (a.led_task_count, b.led_task_count) == (1, 1)
+        assert close(a.led_tasks_pct, led["a"]) and close(a.led_tasks_pct, 50)
+        assert close(b.led_tasks_pct, 100)
+        # Weights 40 / 30 / 15 / 15; no milestones, so the mean is over 85; every report was on time.
+        # 甲 answers for the red indicator of the task it leads; 乙 for its own red share.
+        assert (a.red, a.led_red, b.red, b.led_red) == (0, 1, 1, 0)
+        assert close(a.red_penalty, 2) and close(a.score, (40 * 100 + 30 * 50 + 15 * 100) / 85 - 2)
+        assert close(b.red_penalty, 2) and close(b.score, (40 * 50 + 30 * 100 + 15 * 100) / 85 - 2)
+        assert (a.rank, b.rank) == (1, 2) and (a.overall_rank, b.overall_rank) == (1, 2)
+
+    def test_the_led_tasks_weight_comes_from_the_plan(self, two_tasks):
+        Plan.objects.filter(pk=two_tasks.pk).update(score_weight_led=0)
+        run(Plan.objects.get(pk=two_tasks.pk))
+        a = DepartmentScore.objects.get(department__code="a")
+        # The part is shown but weighs nothing; the score is out of the weights' sum, 70 here.
+        assert close(a.led_tasks_pct, 50) and close(a.score, 70 - 2)
+
+    def test_a_lead_unit_with_no_figures_of_its_own_is_ranked(self, two_tasks):
+        c = Department.objects.create(code="c", name="丙园", short_name="丙园", kind="park")
+        Task.objects.filter(number=1).update(lead_department=c)
+        run(two_tasks)
+        scores = {s.department.code: s for s in DepartmentScore.objects.select_related("department")}
+        assert scores["c"].indicator_count == 0 and scores["c"].attainment_pct is None
+        assert close(scores["c"].led_tasks_pct, 50) and close(scores["c"].score, 50 - 2)
+        # Leagues by kind: 丙园 is the only park, first in its league; among all units it is last.
+        assert (scores["c"].rank, scores["c"].overall_rank) == (1, 3)
+        assert {scores["a"].rank, scores["b"].rank} == {1, 2} and {scores["a"].overall_rank, scores["b"].overall_rank} == {1, 2}
+
+    def test_ranks_keep_the_week_before_for_the_change(self, two_tasks):
+        run(two_tasks, today=D(2022, 5, 13))
+        run(two_tasks)
+        a = DepartmentScore.objects.get(department__code="a", week=D(2022, 5, 16))
+        before = DepartmentScore.objects.get(department__code="a", week=D(2022, 5, 9))
+        assert (a.previous_rank, a.previous_overall_rank) == (before.rank, before.overall_rank)
+
+
+class SubTaskRollupTests:
+    """The speech's two levels: a task groups sub-tasks, and its roll-up aggregates them."""
+
+    def test_a_parent_task_rolls_up_its_sub_tasks_indicators_and_milestones(self, plan):
+        parent = Task.objects.get(number=1, parent=None)
+        a = Department.objects.get(code="a")
+        first = Task.objects.create(action=parent.action, parent=parent, number=1, title="子任务一", lead_department=a, deadline=D(2022, 12, 31))
+        second = Task.objects.create(action=parent.action, parent=parent, number=2, title="子任务二", lead_department=a, deadline=D(2022, 12, 31))
+        green, red = indicator(plan, "green"), indicator(plan, "red")
+        Indicator.objects.filter(pk=green.pk).update(task=first, weight=3)
+        Indicator.objects.filter(pk=red.pk).update(task=second)
+        figures(green, {m: 10 for m in MONTHS[:4]})  # attainment 100
+        figures(red, {m: 5 for m in MONTHS[:4]})  # attainment 50
+        Milestone.objects.create(task=second, number=1, title="节点", planned_date=D(2022, 4, 30), done_date=D(2022, 4, 29))
+        run(plan)
+        rows = {r.task_id: r for r in Rollup.objects.filter(level="task")}
+        assert (rows[first.pk].indicator_count, rows[second.pk].indicator_count) == (1, 1)
+        top = rows[parent.pk]
+        assert (top.indicator_count, top.green, top.red, top.milestones_due, top.milestones_on_time) == (2, 1, 1, 1, 1)
+        assert close(top.attainment_pct, (3 * 100 + 1 * 50 + 1 * 100) / 5)
+        for level in ("action", "plan"):  # every part counted once, not once per level of task
+            row = Rollup.objects.get(level=level)
+            assert (row.indicator_count, row.milestones_due) == (2, 1) and close(row.attainment_pct, top.attainment_pct)
+        # The lead unit of the parent and of its sub-tasks answers for the group once.
+        assert DepartmentScore.objects.get(department=a).led_task_count == 1
+
+    def test_an_incremental_run_rewrites_the_parent_of_a_touched_sub_task(self, plan):
+        parent = Task.objects.get(number=1, parent=None)
+        child = Task.objects.create(action=parent.action, parent=parent, number=1, title="子任务", lead_department=parent.lead_department, deadline=D(2022, 12, 31))
+        ind = indicator(plan, "x")
+        Indicator.objects.filter(pk=ind.pk).update(task=child)
+        figures(ind, {m: 5 for m in MONTHS[:4]})
+        run(plan)
+        Figure.objects.filter(indicator=ind).update(value=10)
+        rollup_week(Week.of(plan, MAY20, MAY20), indicator_ids=[ind.pk], department_ids=[parent.lead_department_id])
+        assert close(Rollup.objects.get(level="task", task=parent).attainment_pct, 100)

@@ -78,14 +78,17 @@ class RollupRunTests:
 
     def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
         week = datetime.date(2022, 5, 16)
-        scores = list(DepartmentScore.objects.filter(week=week).order_by("rank"))
+        scores = list(DepartmentScore.objects.filter(week=week).select_related("department").order_by("overall_rank"))
         assert len(scores) == Department.objects.count()
-        assert [s.rank for s in scores] == sorted(s.rank for s in scores) and scores[0].rank == 1
+        assert [s.overall_rank for s in scores] == sorted(s.overall_rank for s in scores) and scores[0].overall_rank == 1
         assert all(a.score >= b.score for a, b in zip(scores, scores[1:]))
+        for kind in {s.department.kind for s in scores}:  # each league is ranked on its own, in score order
+            league = [s for s in scores if s.department.kind == kind]
+            assert [s.rank for s in league] == sorted(s.rank for s in league) and league[0].rank == 1
         assert any(s.rank_change for s in scores), "some departments should have moved since last week"
         for s in scores:
             previous = DepartmentScore.objects.get(week=week - datetime.timedelta(days=7), department=s.department)
-            assert s.previous_rank == previous.rank
+            assert (s.previous_rank, s.previous_overall_rank) == (previous.rank, previous.overall_rank)
             assert s.cells_entered <= s.cells_due and s.cells_on_time <= s.cells_entered
             assert s.period_entered <= s.period_due
 
