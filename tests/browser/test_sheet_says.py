@@ -14,23 +14,6 @@ from tests.factories import load_small_plan, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# The widths the sheet issue is judged at: a common office laptop and a common phone.
-SHEET_VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
-
-
-@pytest.fixture(params=list(SHEET_VIEWPORTS))
-def page(request, browser):
-    """As conftest's page, at this issue's widths."""
-    context = browser.new_context(viewport=SHEET_VIEWPORTS[request.param], locale="en-US")
-    page = context.new_page()
-    page.viewport_name = request.param
-    page.problems = []
-    page.on("console", lambda msg: msg.type == "error" and page.problems.append(msg.text))
-    page.on("pageerror", lambda exc: page.problems.append(str(exc)))
-    yield page
-    context.close()
-
-
 @pytest.fixture
 def people(settings):
     settings.PLANBOARD_TODAY = datetime.date(2022, 5, 20)
