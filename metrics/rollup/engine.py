@@ -170,6 +170,13 @@ def _frequency_inputs(frequency: str, week: Week) -> dict:
     }
 
 
+def judged_until(week: Week) -> datetime.datetime:
+    """Reports count as due (and missing, 未报) once their deadline has passed by this moment: the end of the
+    judged-on day, or now while that day is today (a report due at 17:00 is not missing at 10:00)."""
+    end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
+    return min(end, clock.now()) if week.as_of >= clock.today() else end
+
+
 def _typed(value, sql_type: str) -> str:
     """A placeholder, cast on PostgreSQL (VALUES lists need their types said; NULLs have none)."""
     return f"CAST({value} AS {sql_type})" if connection.vendor == "postgresql" else value
@@ -222,7 +229,7 @@ def _frequency_values(week: Week) -> tuple[str, dict]:
     """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due,
     latest_due): latest_due is the latest period whose report was due by the end of the as-of day."""
     values = _Values("fq")
-    as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
+    as_of_end = judged_until(week)
     periods = _periods_of(week)
     for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
         i = _frequency_inputs(frequency, week)
@@ -938,7 +945,7 @@ ON CONFLICT (plan_id, month, department_id) DO NOTHING
 def _params(week: Week, now: datetime.datetime, indicator_ids) -> dict:
     ops = connection.ops
     plan = week.plan
-    as_of_end = timezone.make_aware(datetime.datetime.combine(week.as_of, datetime.time.max))
+    as_of_end = judged_until(week)
     params = {
         "plan": plan.pk,
         "week": ops.adapt_datefield_value(week.start),

@@ -12,6 +12,7 @@ from metrics.models import Evidence, Figure, ReopenRequest, Rollup, Sheet
 from metrics.supervision.services import reminder_record
 from planboard import clock
 from tests.metrics.reporting import CLOSED_WEEK, TODAY, WEEK, indicators, sheet_post, sheet_url
+from tests.metrics.test_bad_input import pdf_bytes
 
 DEADLINE = timezone.make_aware(datetime.datetime(2022, 5, 20, 17, 0))
 
@@ -33,7 +34,7 @@ class BusinessTimeTests:
         inds = indicators(cast.plan)
         client.force_login(cast.staff_a)
         data = sheet_post(cast.dept_a, {i: "1" for i in inds}, action="submit",
-                          **{f"file-{inds[0].task.pk}": SimpleUploadedFile("进展.pdf", b"%PDF-1.4\n%%EOF\n")})
+                          **{f"file-{inds[0].task.pk}": SimpleUploadedFile("进展.pdf", pdf_bytes())})
         with django_capture_on_commit_callbacks(execute=True):
             assert client.post(sheet_url(cast.dept_a), data).status_code == 302
         figure = Figure.objects.get(indicator=inds[0], department=cast.dept_a)

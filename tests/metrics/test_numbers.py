@@ -1,6 +1,7 @@
 """Numbers an official can act on: the checkpoint day, missing reports (未报, 数据不全), zero caps, and a
 row that either has a value or says why not. Expectations are computed here by hand from shared/DOMAIN.md."""
 
+import datetime
 import io
 import json
 
@@ -138,9 +139,31 @@ class ValueOrReasonTests:
             assert list(both) == []
 
 
+@pytest.fixture
+def after_deadline(demo_plan, settings):
+    """The demo's Friday at 18:00, after the week's 17:00 deadline: its reports still missing are late."""
+    settings.PLANBOARD_TODAY = datetime.datetime(2022, 5, 20, 18, 0)
+    rollup_week(Week.of(demo_plan, D(2022, 5, 16), D(2022, 5, 20)))
+    return demo_plan
+
+
 @pytest.mark.django_db
 class DemoMissingReportsTests:
-    def test_at_20_may_missing_reports_are_missing_not_red(self, demo_plan):
+    def test_a_report_is_missing_only_once_its_deadline_has_passed(self, demo_plan, settings):
+        week = D(2022, 5, 16)
+        settings.PLANBOARD_TODAY = datetime.datetime(2022, 5, 20, 10, 0)  # the week's report is due at 17:00
+        rollup_week(Week.of(demo_plan, week, D(2022, 5, 20)))
+        at_ten = IndicatorProgress.objects.get(week=week, indicator__code="high-tech-firms")
+        assert at_ten.latest_due == D(2022, 5, 9)
+        settings.PLANBOARD_TODAY = datetime.datetime(2022, 5, 20, 18, 0)
+        rollup_week(Week.of(demo_plan, week, D(2022, 5, 20)))
+        at_six = IndicatorProgress.objects.get(week=week, indicator__code="high-tech-firms")
+        assert at_six.latest_due == week
+        missing = DepartmentIndicatorProgress.objects.filter(week=week, latest_reported=False)
+        assert missing.exists() and not missing.filter(light__in=[Light.RED, Light.YELLOW]).exists()
+
+    def test_at_20_may_missing_reports_are_missing_not_red(self, after_deadline):
+        demo_plan = after_deadline
         week = D(2022, 5, 16)
         rows = DepartmentIndicatorProgress.objects.filter(plan=demo_plan, week=week)
         assert rows.filter(latest_reported=False).exists()
@@ -156,7 +179,7 @@ class DemoMissingReportsTests:
 
 @pytest.mark.django_db
 class MissingReportsOnPagesTests:
-    def test_the_indicator_and_action_pages_say_who_reported_and_mark_incomplete_totals(self, demo_plan, client):
+    def test_the_indicator_and_action_pages_say_who_reported_and_mark_incomplete_totals(self, after_deadline, client):
         from django.contrib.auth import get_user_model
         from django.urls import reverse
 
