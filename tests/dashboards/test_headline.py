@@ -66,8 +66,9 @@ class LightLabelTests:
         Figure.objects.create(indicator=output, department=rolled.dept_a,
                               period_start=datetime.date(2022, 5, 2), value=1, entered_at=datetime.datetime(2022, 5, 3, tzinfo=datetime.UTC))
         for department in (rolled.dept_a, rolled.dept_b):
-            Figure.objects.update_or_create(indicator=output, department=department, period_start=datetime.date(2022, 5, 16),
-                                            defaults={"value": 0, "entered_at": datetime.datetime(2022, 5, 17, tzinfo=datetime.UTC)})
+            for week in (datetime.date(2022, 5, 9), datetime.date(2022, 5, 16)):  # whichever is the latest period due
+                Figure.objects.update_or_create(indicator=output, department=department, period_start=week,
+                                                defaults={"value": 0, "entered_at": datetime.datetime(2022, 5, 10, tzinfo=datetime.UTC)})
         rollup_plan_weeks(plan=rolled.plan, first=WEEK, last=datetime.date(2022, 5, 20))
         client.force_login(rolled.supervisor)
         url = {
