@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from actions.models import Department, Indicator
+from actions.models import Department, Indicator, Task
 from metrics.models import Figure
 from metrics.rollup.services import rollup_plan_weeks
 from planboard.roles import Role
@@ -60,7 +60,10 @@ class DashboardFlowTests:
         page.wait_for_selector("#action-chart")
         assert "week=2022-03-07" in page.url
         page.wait_for_function(CHART_HAS_DATA, arg="#action-chart")
-        assert page.locator("table.data-table").last.locator("tbody tr").count() == 9  # 轰鸣 has nine tasks
+        # 轰鸣's ledger: its three task groups and their sub-tasks (13 rows), as the speech has them.
+        tasks = Task.objects.filter(action__plan__year=2022, action__number=1)
+        assert tasks.filter(parent=None).count() == 3
+        assert page.locator("table.data-table").last.locator("tbody tr").count() == tasks.count() == 13
         screenshot(page, "action")
 
         with page.expect_download() as download:
@@ -69,7 +72,7 @@ class DashboardFlowTests:
         with open(download.value.path(), "rb") as handle:
             sheet = openpyxl.load_workbook(io.BytesIO(handle.read())).active
         rows = list(sheet.values)
-        assert rows[0][:2] == ("序号", "工作任务") and len(rows) == 10
+        assert rows[0][:2] == ("序号", "工作任务") and len(rows) == 1 + tasks.count()
 
         page.click(".fallback summary")  # the chart as a table, each indicator linked
         page.click(".fallback table a >> nth=0")
@@ -95,10 +98,12 @@ def small(settings):
     plan = load_small_plan()
     make_user("leader", role=Role.LEADER)
     make_user("staff-a", role=Role.STAFF, departments=[Department.objects.get(code="dept-a")])
-    # 乙局 has reported this week already, so the total is complete (not 未报) once 甲局 saves.
+    # Both units reported last week (the latest period due at 10:00 on Friday), and 乙局 this week too: the
+    # total is complete (not 未报) whatever 甲局 saves this week.
     for indicator in Indicator.objects.filter(task__action__plan=plan):
-        Figure.objects.create(indicator=indicator, department=Department.objects.get(code="dept-b"),
-                              period_start=datetime.date(2022, 5, 16), value=1, entered_at=timezone.now())
+        for code, week in [("dept-a", datetime.date(2022, 5, 9)), ("dept-b", datetime.date(2022, 5, 9)), ("dept-b", datetime.date(2022, 5, 16))]:
+            Figure.objects.create(indicator=indicator, department=Department.objects.get(code=code),
+                                  period_start=week, value=1, entered_at=timezone.now())
     rollup_plan_weeks(plan=plan, first=datetime.date(2022, 5, 2), last=datetime.date(2022, 5, 20))
     return plan
 
