@@ -65,6 +65,8 @@ class EntryFlowTests:
             values.nth(i).fill(str(i + 1))
         page.locator("input[type=checkbox][name^=na-]").nth(7).check()
         page.locator("input.note-input").nth(7).fill("本周停产")
+        # 1,200 is 20 times the unit's whole annual target: it goes through only with a confirming note.
+        page.locator("input.note-input").nth(0).fill("大项目投产，已核实")
         values.nth(1).fill("abc")
         page.click("#save")
         assert "请输入数字，例如 12.5。" in page.locator(".field-error").first.inner_text()
