@@ -101,6 +101,41 @@ class Plan(TimestampedModel):
         validators=[MinValueValidator(Decimal("0"))],
     )
 
+    # The supervision ladder (督办单, metrics.supervision.orders): when the rules issue, escalate and close orders,
+    # when a 约谈 opens, and what open orders and interviews cost in the ranking score.
+    order_reply_days = models.PositiveSmallIntegerField(
+        _("orders: days to reply (办理时限)"), default=3, validators=[MinValueValidator(1)],
+        help_text=_("An order left without a reply past this climbs one level."),
+    )
+    order_due_soon_days = models.PositiveSmallIntegerField(
+        _("orders: blue when a milestone falls due within (days)"), default=7
+    )
+    order_red_weeks = models.PositiveSmallIntegerField(
+        _("orders: red after this many red weeks running"), default=3, validators=[MinValueValidator(1)]
+    )
+    interview_red_orders = models.PositiveSmallIntegerField(
+        _("约谈 after this many red orders of one unit"), default=3, validators=[MinValueValidator(1)]
+    )
+    interview_window_days = models.PositiveSmallIntegerField(
+        _("… within (days)"), default=30, validators=[MinValueValidator(1)]
+    )
+    score_order_penalty_blue = models.DecimalField(
+        _("score penalty per open blue order"), max_digits=5, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    score_order_penalty_yellow = models.DecimalField(
+        _("score penalty per open yellow order"), max_digits=5, decimal_places=2, default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    score_order_penalty_red = models.DecimalField(
+        _("score penalty per open red order"), max_digits=5, decimal_places=2, default=Decimal("3"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    score_interview_penalty = models.DecimalField(
+        _("score penalty per open 约谈"), max_digits=5, decimal_places=2, default=Decimal("5"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+
     class Meta:
         ordering = ["-year"]
         verbose_name = _("plan")

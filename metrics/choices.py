@@ -73,3 +73,51 @@ class ReminderKind(models.TextChoices):
     RED = "red", _("Red light")
     YELLOW = "yellow", _("Yellow light")
     OVERDUE_MILESTONE = "overdue_milestone", _("Overdue milestone")
+
+
+class OrderSubject(models.TextChoices):
+    """What a supervision order (督办单) is about."""
+
+    INDICATOR = "indicator", _("Indicator")
+    MILESTONE = "milestone", _("Milestone")
+    MISSING_REPORT = "missing_report", _("Missing reports")
+
+
+class OrderLevel(models.TextChoices):
+    """The ladder of a supervision order: blue (提示) → yellow (警示) → red (督办). Ordered by `ORDER_LEVELS`."""
+
+    BLUE = "blue", _("Blue")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+ORDER_LEVELS = [OrderLevel.BLUE, OrderLevel.YELLOW, OrderLevel.RED]
+
+
+class OrderStatus(models.TextChoices):
+    """Where an open order's answer stands; CLOSED once the shortfall is made up or the office closes it."""
+
+    AWAITING_REPLY = "awaiting_reply", _("Awaiting the unit's reply")
+    REPLIED = "replied", _("Replied, awaiting verification")
+    ACCEPTED = "accepted", _("Reply accepted, shortfall still open")
+    RETURNED = "returned", _("Reply sent back")
+    CLOSED = "closed", _("Closed")
+
+
+class OrderEventKind(models.TextChoices):
+    ISSUED = "issued", _("Issued")
+    ESCALATED = "escalated", _("Escalated")
+    STEPPED_DOWN = "stepped_down", _("Stepped down")
+    REPLIED = "replied", _("Replied")
+    ACCEPTED = "accepted", _("Reply accepted")
+    RETURNED = "returned", _("Reply sent back")
+    CLOSED = "closed", _("Closed")
+    REMINDED = "reminded", _("Reminded (催办)")
+
+
+class InterviewStatus(models.TextChoices):
+    """A 约谈: opened by the rules, scheduled by the office, closed with the unit head's commitment."""
+
+    TO_SCHEDULE = "to_schedule", _("To be scheduled")
+    SCHEDULED = "scheduled", _("Scheduled")
+    CLOSED = "closed", _("Closed")

@@ -10,8 +10,22 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from actions.choices import Frequency
-from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
-from metrics.choices import FigureState, HalfYearStatus, Light, Reason, ReminderKind, ReopenStatus, RollupLevel, SheetStatus
+from actions.models import Action, Department, Indicator, Milestone, Plan, Task, TimestampedModel
+from metrics.choices import (
+    FigureState,
+    HalfYearStatus,
+    InterviewStatus,
+    Light,
+    OrderEventKind,
+    OrderLevel,
+    OrderStatus,
+    OrderSubject,
+    Reason,
+    ReminderKind,
+    ReopenStatus,
+    RollupLevel,
+    SheetStatus,
+)
 from planboard import clock
 
 
@@ -232,6 +246,7 @@ class ScoreColumns(models.Model):
         _("red lights in tasks led"), default=0, help_text=_("Red indicators of the tasks the unit leads (牵头).")
     )
     red_penalty = models.FloatField(_("red-light penalty (points)"), default=0)
+    order_penalty = models.FloatField(_("supervision penalty (points)"), default=0, help_text=_("Open 督办单 and 约谈 as of the week, at the plan's points each."))
     milestones_due = models.PositiveIntegerField(_("milestones due"), default=0)
     milestones_on_time = models.PositiveIntegerField(_("milestones done on time"), default=0)
     milestone_pct = models.FloatField(_("milestones on time %"), null=True)
@@ -474,3 +489,163 @@ class Reminder(TimestampedModel):
 
     def __str__(self):
         return f"{self.department} · {self.subject}"
+
+
+class SupervisionOrder(TimestampedModel):
+    """A 督办单: the supervision office's written demand to one unit about one subject (an indicator behind
+    schedule, an overdue or imminent milestone, missing reports), on the ladder blue → yellow → red.
+
+    Issued and moved by the rules after each roll-up (metrics.supervision.orders); one open order per
+    subject (`subject_key`), which escalates or steps down and never duplicates. It closes when the
+    shortfall is made up, or by the office's hand with a reason; a reply alone never closes it.
+    """
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="orders")
+    subject_kind = models.CharField(_("about"), max_length=20, choices=OrderSubject.choices)
+    subject_key = models.CharField(_("subject key"), max_length=40, help_text=_("indicator:<id>, milestone:<id> or missing:<department id>"))
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    milestone = models.ForeignKey(Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    department = models.ForeignKey(Department, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="orders")
+    level = models.CharField(_("level"), max_length=8, choices=OrderLevel.choices)
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.AWAITING_REPLY)
+    reason = models.TextField(_("reason"), help_text=_("In words, from the stored roll-up of `week`."))
+    week = models.DateField(_("as-of week"), help_text=_("The roll-up week the order was last judged on."))
+    issued_on = models.DateField(_("issued on"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("Empty when the rules issued it."),
+    )
+    deadline = models.DateField(_("reply due by (办理时限)"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    close_reason = models.TextField(_("why closed"), blank=True)
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        verbose_name = _("supervision order (督办单)")
+        verbose_name_plural = _("supervision orders (督办单)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "subject_key"], condition=Q(closed_on__isnull=True), name="order_one_open_per_subject"
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "department", "closed_on"], name="order_plan_department")]
+
+    def __str__(self):
+        return f"{self.get_level_display()} · {self.department} · {self.subject_key}"
+
+    def get_absolute_url(self):
+        return reverse("metrics:order_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_on is None
+
+
+def order_reply_path(instance, filename):
+    return f"orders/{instance.order.issued_on:%Y}/{instance.order.department.code}/{filename}"
+
+
+class OrderReply(TimestampedModel):
+    """A unit's answer to an order: its measures, when it expects to have made up the shortfall, and evidence;
+    verified by the office (accepted, or sent back with a comment)."""
+
+    order = models.ForeignKey(SupervisionOrder, verbose_name=_("order"), on_delete=models.CASCADE, related_name="replies")
+    measures = models.TextField(_("measures taken"))
+    expected_date = models.DateField(_("shortfall made up by"))
+    file = models.FileField(_("evidence"), upload_to=order_reply_path, max_length=300, blank=True)
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    replied_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("replied by"), on_delete=models.PROTECT, related_name="+")
+    replied_at = models.DateTimeField(_("replied at"), default=clock.now)
+    verdict = models.CharField(_("verification"), max_length=20, choices=ReopenStatus.choices, default=ReopenStatus.PENDING)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("verified by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    comment = models.TextField(_("office's comment"), blank=True)
+
+    class Meta:
+        ordering = ["order", "-replied_at"]
+        verbose_name = _("reply to an order")
+        verbose_name_plural = _("replies to orders")
+
+    def __str__(self):
+        return f"{self.order} · {self.replied_at:%Y-%m-%d}"
+
+
+class OrderEvent(models.Model):
+    """One step in an order's history: issued, escalated, stepped down, replied, verified, reminded, closed.
+
+    `level` and `status` are the order's after the step; `on` is the business day (the roll-up's as-of day
+    for the rules' steps), which the ranking's deductions read (an order counts at the level it had then).
+    """
+
+    order = models.ForeignKey(SupervisionOrder, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("step"), max_length=20, choices=OrderEventKind.choices)
+    level = models.CharField(_("level"), max_length=8, choices=OrderLevel.choices)
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices)
+    on = models.DateField(_("on"))
+    at = models.DateTimeField(_("at"), default=clock.now)
+    week = models.DateField(_("as-of week"), null=True, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text=_("Empty for the rules' steps."),
+    )
+    text = models.TextField(_("what was said"), blank=True)
+    reply = models.ForeignKey(OrderReply, verbose_name=_("reply"), on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["order", "at", "pk"]
+        verbose_name = _("order step")
+        verbose_name_plural = _("order steps")
+        indexes = [models.Index(fields=["order", "on"], name="order_event_on")]
+
+    def __str__(self):
+        return f"{self.order_id} · {self.kind} · {self.on}"
+
+
+class OrderRun(models.Model):
+    """The rules' last run for a plan: the as-of week and day they judged. A run for an earlier week (a
+    late roll-up of a past week) changes nothing: orders move forward in time only."""
+
+    plan = models.OneToOneField(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="order_run")
+    week = models.DateField(_("as-of week"))
+    as_of = models.DateField(_("as of"))
+    at = models.DateTimeField(_("run at"))
+
+    class Meta:
+        verbose_name = _("order run")
+        verbose_name_plural = _("order runs")
+
+
+class Interview(TimestampedModel):
+    """A 约谈: opened when a unit collects the plan's number of red orders within its window; scheduled by
+    the office and closed with the unit head's written 整改 (rectification) commitment."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="interviews")
+    department = models.ForeignKey(Department, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="interviews")
+    status = models.CharField(_("status"), max_length=20, choices=InterviewStatus.choices, default=InterviewStatus.TO_SCHEDULE)
+    reason = models.TextField(_("reason"))
+    orders = models.ManyToManyField(SupervisionOrder, verbose_name=_("red orders"), related_name="interviews", blank=True)
+    opened_on = models.DateField(_("opened on"))
+    scheduled_for = models.DateTimeField(_("scheduled for"), null=True, blank=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    unit_head = models.CharField(_("unit head interviewed"), max_length=100, blank=True)
+    commitment = models.TextField(_("rectification commitment (整改承诺)"), blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("closed by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords(verbose_name=_("interview history"))
+
+    class Meta:
+        ordering = ["-opened_on", "-pk"]
+        verbose_name = _("interview (约谈)")
+        verbose_name_plural = _("interviews (约谈)")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "department"], condition=Q(closed_on__isnull=True), name="interview_one_open_per_unit"),
+        ]
+
+    def __str__(self):
+        return f"{self.department} · {self.opened_on}"
