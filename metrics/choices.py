@@ -86,9 +86,9 @@ class OrderSubject(models.TextChoices):
 class OrderLevel(models.TextChoices):
     """The ladder of a supervision order: blue (提示) → yellow (警示) → red (督办). Ordered by `ORDER_LEVELS`."""
 
-    BLUE = "blue", _("Blue")
-    YELLOW = "yellow", _("Yellow")
-    RED = "red", _("Red")
+    BLUE = "blue", pgettext_lazy("order level", "Blue")
+    YELLOW = "yellow", pgettext_lazy("order level", "Yellow")
+    RED = "red", pgettext_lazy("order level", "Red")
 
 
 ORDER_LEVELS = [OrderLevel.BLUE, OrderLevel.YELLOW, OrderLevel.RED]

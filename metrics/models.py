@@ -507,6 +507,11 @@ class SupervisionOrder(TimestampedModel):
     milestone = models.ForeignKey(Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     department = models.ForeignKey(Department, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="orders")
     level = models.CharField(_("level"), max_length=8, choices=OrderLevel.choices)
+    found_level = models.CharField(
+        _("level the numbers call for"), max_length=8, choices=OrderLevel.choices,
+        help_text=_("What the rules last found from the roll-up; the order steps down only when this falls (the numbers recover), "
+                    "never because a late unit replied."),
+    )
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.AWAITING_REPLY)
     reason = models.TextField(_("reason"), help_text=_("In words, from the stored roll-up of `week`."))
     week = models.DateField(_("as-of week"), help_text=_("The roll-up week the order was last judged on."))
@@ -577,7 +582,7 @@ class OrderReply(TimestampedModel):
 class OrderEvent(models.Model):
     """One step in an order's history: issued, escalated, stepped down, replied, verified, reminded, closed.
 
-    `level` and `status` are the order's after the step; `on` is the business day (the roll-up's as-of day
+    `level` and `status` are the order's after the step; `day` is the business day (the roll-up's as-of day
     for the rules' steps), which the ranking's deductions read (an order counts at the level it had then).
     """
 
@@ -585,7 +590,7 @@ class OrderEvent(models.Model):
     kind = models.CharField(_("step"), max_length=20, choices=OrderEventKind.choices)
     level = models.CharField(_("level"), max_length=8, choices=OrderLevel.choices)
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices)
-    on = models.DateField(_("on"))
+    day = models.DateField(_("on"))
     at = models.DateTimeField(_("at"), default=clock.now)
     week = models.DateField(_("as-of week"), null=True, blank=True)
     by = models.ForeignKey(
@@ -599,10 +604,10 @@ class OrderEvent(models.Model):
         ordering = ["order", "at", "pk"]
         verbose_name = _("order step")
         verbose_name_plural = _("order steps")
-        indexes = [models.Index(fields=["order", "on"], name="order_event_on")]
+        indexes = [models.Index(fields=["order", "day"], name="order_event_day")]
 
     def __str__(self):
-        return f"{self.order_id} · {self.kind} · {self.on}"
+        return f"{self.order_id} · {self.kind} · {self.day}"
 
 
 class OrderRun(models.Model):

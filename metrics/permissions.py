@@ -11,6 +11,11 @@ staff, the supervision office and leaders (`can_view`; `visible_departments` res
 | save / submit | yes, while open (not submitted, approved or locked) | no | no | no | no |
 | approve / return / reopen | no | no | yes, except its own department's | no | no |
 
+Supervision orders (督办单) and 约谈: every signed-in user may read them (they are the public side of
+比武打擂); only staff of the order's unit reply; only the supervision office issues by hand, verifies replies,
+closes orders by hand and schedules or closes 约谈, and never for a unit it is staff of (`can_answer_order`,
+`can_judge_order`).
+
 Segregation of duties: an account that is both staff of a department and in the supervision office may not
 approve or return that department's sheets, nor decide its reopen requests (`can_review_department`).
 
@@ -151,3 +156,18 @@ def lock_reason(*, plan, frequency: str, start: datetime.date, sheet, today: dat
             % {"day": last, "days": plan.lock_after_days},
         )
     return None
+
+
+def can_answer_order(user, order) -> bool:
+    """May reply to a supervision order: staff of the unit it is addressed to, while it is open."""
+    return order.is_open and is_member(user, order.department)
+
+
+def can_judge_order(user, order) -> bool:
+    """May verify replies to an order, close it by hand, or move its unit's 约谈: the office, not the unit's own staff."""
+    return can_review_department(user, order.department)
+
+
+def can_issue_orders(user) -> bool:
+    """May issue an order by hand (the rules issue the others): the supervision office."""
+    return can_review(user)

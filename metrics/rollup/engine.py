@@ -52,13 +52,23 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from actions.choices import SUMMED_KINDS, Direction, Frequency, IndicatorKind
 from actions.models import Department, Indicator, Plan
 from actions.schedule import add_months, judged_on, months_ended, plain_share, schedule_share
-from metrics.choices import HalfYearStatus, Light, Reason, RollupLevel
-from metrics.models import DepartmentIndicatorProgress, DepartmentScore, IndicatorProgress, MonthlyRanking, Rollup
+from metrics.choices import HalfYearStatus, Light, OrderLevel, OrderStatus, Reason, RollupLevel
+from metrics.models import (
+    DepartmentIndicatorProgress,
+    DepartmentScore,
+    IndicatorProgress,
+    Interview,
+    MonthlyRanking,
+    OrderEvent,
+    Rollup,
+    SupervisionOrder,
+)
 from planboard import clock
 from planboard.periods import due_at, period_start, periods_until, reporting_period
 
@@ -75,6 +85,9 @@ T = {
     "score": DepartmentScore._meta.db_table,
     "monthly": MonthlyRanking._meta.db_table,
     "department": Department._meta.db_table,
+    "order": SupervisionOrder._meta.db_table,
+    "order_event": OrderEvent._meta.db_table,
+    "interview": Interview._meta.db_table,
 }
 
 
@@ -666,7 +679,7 @@ def _department_scores(week: Week, params: dict, only_departments: str) -> None:
         "period_due", "period_entered", "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct",
         "red", "milestones_due", "milestones_on_time", "milestone_pct",
     ]
-    step5_columns = ["led_task_count", "led_red", "red_penalty"]  # inserted as 0, then set by step 5 (not rewritten here)
+    step5_columns = ["led_task_count", "led_red", "red_penalty", "order_penalty"]  # inserted as 0, then set by step 5 (not rewritten here)
     sql = f"""
 WITH
 results AS (
@@ -710,7 +723,7 @@ parts AS (
 )
 INSERT INTO {T["score"]} ({", ".join(columns + step5_columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, department_id, due, entered, on_time, period_due, period_entered,
-  completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, 0, 0, 0
+  completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, {", ".join("0" for _ in step5_columns)}
 FROM parts WHERE TRUE
 {_upsert_clause(["plan_id", "week", "department_id"], columns[2:], table=T["score"])}
 """
@@ -833,13 +846,37 @@ def _led_tasks_sql() -> str:
   GROUP BY t.lead_department_id"""
 
 
+def _order_points_sql() -> str:
+    """op(department_id, points): what a unit's open supervision orders and 约谈 cost it as of the week.
+
+    An order counts at the level it had on the as-of day (its latest step on or before it, by the steps'
+    business days), unless it was closed by then; a 约谈 counts from the day it opened until it closed."""
+    level_points = " ".join(
+        f"WHEN {sql_literal(level)} THEN %(order_{level})s" for level in (OrderLevel.BLUE, OrderLevel.YELLOW, OrderLevel.RED)
+    )
+    return f"""
+  SELECT department_id, SUM(points) AS points FROM (
+    SELECT o.department_id, CASE e.level {level_points} ELSE 0 END AS points
+    FROM {T["order"]} o
+    JOIN {T["order_event"]} e ON e.order_id = o.id
+    WHERE o.plan_id = %(plan)s AND o.issued_on <= %(as_of)s
+      AND e.id = (SELECT MAX(e2.id) FROM {T["order_event"]} e2 WHERE e2.order_id = o.id AND e2.day <= %(as_of)s)
+      AND e.status <> {sql_literal(OrderStatus.CLOSED)}
+    UNION ALL
+    SELECT i.department_id, %(interview)s AS points
+    FROM {T["interview"]} i
+    WHERE i.plan_id = %(plan)s AND i.opened_on <= %(as_of)s AND (i.closed_on IS NULL OR i.closed_on > %(as_of)s)
+  ) points GROUP BY department_id"""
+
+
 def _department_ranks(week: Week, params: dict) -> None:
     """Step 5: every unit's score of the week from its parts, then its ranks in its league and overall.
 
     Score = the weighted mean of the parts the unit has (its indicators against schedule, the tasks it
     leads against schedule, milestones of its tasks on time, its reports on time; weights from the plan),
     scaled to the weights' sum (100 by default), minus the plan's penalty per red light: of its own
-    indicators (its shares) and of the indicators of the tasks it leads (a lead unit answers for them). Leagues are the units' kinds (部门, 园区, 街道·镇): `rank` is within the league,
+    indicators (its shares) and of the indicators of the tasks it leads (a lead unit answers for them);
+    minus the plan's points per open supervision order (by its level) and per open 约谈 as of the week. Leagues are the units' kinds (部门, 园区, 街道·镇): `rank` is within the league,
     `overall_rank` among all units; unscored units are unranked. Previous ranks are the week before's.
     """
     plan = week.plan
@@ -850,25 +887,32 @@ def _department_ranks(week: Week, params: dict) -> None:
         "wm": float(plan.score_weight_milestones),
         "wt": float(plan.score_weight_timeliness),
         "penalty": float(plan.score_red_penalty),
+        "order_blue": float(plan.score_order_penalty_blue),
+        "order_yellow": float(plan.score_order_penalty_yellow),
+        "order_red": float(plan.score_order_penalty_red),
+        "interview": float(plan.score_interview_penalty),
     }
     parts = [("wi", "s.attainment_pct"), ("wl", "led.pct"), ("wm", "s.milestone_pct"), ("wt", "s.timeliness_pct")]
     weighted_sum = " + ".join(f"COALESCE(%({w})s * {v}, 0)" for w, v in parts)
     weights_known = " + ".join(f"CASE WHEN {v} IS NULL THEN 0 ELSE %({w})s END" for w, v in parts)
     all_weights = " + ".join(f"%({w})s" for w, _ in parts)
-    changed = ["led_task_count", "led_tasks_pct", "led_red", "red_penalty", "score"]
+    changed = ["led_task_count", "led_tasks_pct", "led_red", "red_penalty", "order_penalty", "score"]
+    orders = "COALESCE(op.points, 0)"
     red = "(s.red + COALESCE(led.red, 0))"
     _execute(
         f"""
 UPDATE {T["score"]} SET {", ".join(f"{c} = x.{c}" for c in changed)}
 FROM (
   SELECT s.id, COALESCE(led.n, 0) AS led_task_count, led.pct AS led_tasks_pct, COALESCE(led.red, 0) AS led_red,
-    %(penalty)s * {red} AS red_penalty,
+    %(penalty)s * {red} AS red_penalty, {orders} AS order_penalty,
     CASE WHEN {" AND ".join(f"{v} IS NULL" for _, v in parts)} THEN NULL ELSE
-      ({weighted_sum}) / NULLIF({weights_known}, 0) * ({all_weights}) / 100.0 - %(penalty)s * {red}
+      ({weighted_sum}) / NULLIF({weights_known}, 0) * ({all_weights}) / 100.0 - %(penalty)s * {red} - {orders}
     END AS score
   FROM {T["score"]} s
   LEFT JOIN ({_led_tasks_sql()}
   ) led ON led.department_id = s.department_id
+  LEFT JOIN ({_order_points_sql()}
+  ) op ON op.department_id = s.department_id
   WHERE s.plan_id = %(plan)s AND s.week = %(week)s
 ) AS x
 WHERE {T["score"]}.id = x.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FROM x.{c}" for c in changed)})
@@ -900,7 +944,7 @@ WHERE {T["score"]}.id = ranked.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTIN
 FROZEN_COLUMNS = [
     "department_id", "as_of", "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered",
     "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct", "led_task_count", "led_tasks_pct",
-    "red", "led_red", "red_penalty", "milestones_due", "milestones_on_time", "milestone_pct", "score", "rank", "overall_rank",
+    "red", "led_red", "red_penalty", "order_penalty", "milestones_due", "milestones_on_time", "milestone_pct", "score", "rank", "overall_rank",
 ]
 
 
@@ -977,6 +1021,17 @@ def _id_filter(column: str, ids) -> str:
     return f"AND {column} IN ({', '.join(str(i) for i in ids)})"
 
 
+# Sent after a full roll-up of a week (every indicator), inside its transaction: the supervision ladder
+# (metrics.supervision.orders) judges the week's subjects then. Incremental runs after a save do not send it:
+# the hourly full run does, and the ladder reads only full weeks.
+week_rolled_up = Signal()
+
+
+def rescore_week(week: Week) -> None:
+    """Step 5 again (scores and ranks) after the week's supervision orders moved: their deductions count."""
+    _department_ranks(week, _params(week, clock.now(), None))
+
+
 @transaction.atomic
 def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
     """Compute and store one week of a plan: every indicator, or only those given (incremental)."""
@@ -995,3 +1050,5 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
     _rollups(week, params, indicator_ids)
     _department_ranks(week, params)
     _monthly_freeze(week, params)
+    if indicator_ids is None:
+        week_rolled_up.send(sender=Week, week=week)

@@ -1,11 +1,11 @@
-"""Reads of the supervision page (督查): lagging indicators, overdue milestones, missing reports, 催办."""
+"""Reads of the supervision pages (督查): lagging indicators, overdue milestones, missing reports, 催办; orders and 约谈."""
 
 from django.db import models
 from django.db.models import QuerySet, Sum
 
 from actions.models import Milestone
-from metrics.choices import Light
-from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Reminder
+from metrics.choices import Light, OrderLevel
+from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Interview, OrderEvent, Reminder, SupervisionOrder
 
 
 def lagging_indicators(*, plan, week) -> QuerySet[IndicatorProgress]:
@@ -48,3 +48,37 @@ def missing_reports(*, plan, week) -> list[dict]:
 def reminders(*, plan, limit: int = 50):
     """The latest reminders (催办) of the plan, newest first."""
     return Reminder.objects.filter(plan=plan).select_related("department", "reminded_by").order_by("-reminded_at", "-pk")[:limit]
+
+
+def orders(*, plan) -> QuerySet[SupervisionOrder]:
+    """The plan's supervision orders, open first, red first, oldest deadline first."""
+    return (
+        SupervisionOrder.objects.filter(plan=plan)
+        .select_related("department", "indicator", "milestone")
+        .order_by(
+            models.Case(models.When(closed_on__isnull=True, then=0), default=1),
+            models.Case(models.When(level=OrderLevel.RED, then=0), models.When(level=OrderLevel.YELLOW, then=1), default=2),
+            "deadline", "pk",
+        )
+    )
+
+
+def order_counts(*, plan) -> dict[str, int]:
+    """Open orders by level, and open 约谈."""
+    counts = dict(
+        SupervisionOrder.objects.filter(plan=plan, closed_on__isnull=True).values_list("level").annotate(n=models.Count("id"))
+    )
+    return {
+        **{level: counts.get(level, 0) for level in OrderLevel.values},
+        "interviews": Interview.objects.filter(plan=plan, closed_on__isnull=True).count(),
+    }
+
+
+def order_history(order: SupervisionOrder) -> QuerySet[OrderEvent]:
+    return order.events.select_related("by", "reply").order_by("at", "pk")
+
+
+def interviews(*, plan) -> QuerySet[Interview]:
+    return Interview.objects.filter(plan=plan).select_related("department").prefetch_related("orders").order_by(
+        models.Case(models.When(closed_on__isnull=True, then=0), default=1), "-opened_on", "pk"
+    )

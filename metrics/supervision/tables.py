@@ -1,6 +1,8 @@
 """Tables of the supervision page: lagging indicators, overdue milestones, missing reports, each with 催办."""
 
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -99,3 +101,81 @@ class ReminderTable(BaseTable):
 
     def render_reminded_by(self, value):
         return value.get_full_name() or value.username
+
+
+class OrderLevelColumn(tables.Column):
+    """督办单 level: a coloured badge and its name; the name alone in exports."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("verbose_name", _("Level"))
+        super().__init__(*args, **kwargs)
+
+    def render(self, record):
+        return format_html('<span class="order-level order-{}">{}</span>', record.level, record.get_level_display())
+
+    def value(self, record):
+        return str(record.get_level_display())
+
+
+class OrderTable(BaseTable):
+    level = OrderLevelColumn(accessor="level")
+    subject = tables.Column(verbose_name=_("Subject"), accessor="pk", linkify=lambda record: record.get_absolute_url())
+    department = tables.Column(verbose_name=_("Unit"), accessor="department__short_name")
+    reason = tables.Column(verbose_name=_("Reason"))
+    issued_on = tables.DateColumn(verbose_name=_("Issued on"), format="Y-m-d")
+    deadline = tables.Column(verbose_name=_("Reply due by"))
+    status = tables.Column(verbose_name=_("Status"))
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked orders"}
+        fields = ["level", "subject", "department", "reason", "issued_on", "deadline", "status"]
+        sequence = fields
+        orderable = False
+        per_page = 50
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def render_subject(self, record):
+        return order_subject(record)
+
+    def render_deadline(self, record):
+        late = record.is_open and record.status in ("awaiting_reply", "returned") and self.today and record.deadline < self.today
+        if late:
+            return format_html('<span class="late">{} · {}</span>', record.deadline.isoformat(), _("overdue"))
+        return record.deadline.isoformat()
+
+    def render_status(self, record):
+        if record.closed_on:
+            return format_html("{} {}", record.get_status_display(), record.closed_on.isoformat())
+        return record.get_status_display()
+
+
+def order_subject(order) -> str:
+    """What an order is about, in words (the same on the list, the detail and in messages)."""
+    if order.indicator_id:
+        return str(_("Indicator: %(name)s") % {"name": order.indicator.name})
+    if order.milestone_id:
+        return str(_("Milestone: %(name)s") % {"name": order.milestone.title})
+    return str(_("Missing reports: %(unit)s") % {"unit": order.department.short_name or order.department.name})
+
+
+class InterviewTable(BaseTable):
+    department = tables.Column(verbose_name=_("Unit"), accessor="department__name")
+    reason = tables.Column(verbose_name=_("Reason"))
+    opened_on = tables.DateColumn(verbose_name=_("Opened on"), format="Y-m-d")
+    status = tables.Column(verbose_name=_("Status"))
+    scheduled_for = tables.DateTimeColumn(verbose_name=_("Scheduled for"), format="Y-m-d H:i")
+    place = tables.Column(verbose_name=_("Place"))
+    commitment = tables.Column(verbose_name=_("Rectification commitment (整改承诺)"))
+
+    class Meta(BaseTable.Meta):
+        attrs = {"class": "data-table stacked"}
+        fields = ["department", "reason", "opened_on", "status", "scheduled_for", "place", "commitment"]
+        sequence = fields
+        orderable = False
+
+    def render_department(self, record):
+        url = reverse("metrics:interview_detail", args=[record.pk])
+        return format_html('<a href="{}">{}</a>', url, record.department.name)
