@@ -73,6 +73,7 @@ class ReminderKind(models.TextChoices):
     RED = "red", _("Red light")
     YELLOW = "yellow", _("Yellow light")
     OVERDUE_MILESTONE = "overdue_milestone", _("Overdue milestone")
+    ORDER = "order", _("Supervision order")
 
 
 class OrderSubject(models.TextChoices):

@@ -80,6 +80,23 @@ def order_reply(*, user, order: SupervisionOrder, measures: str, expected_date: 
 
 
 @transaction.atomic
+def order_remind(*, user, order: SupervisionOrder, note: str = "") -> Reminder:
+    """催办 an order: the office chases the unit (recorded as a reminder, and as a step of the order)."""
+    permissions.require(permissions.can_review(user), _("Only the supervision office sends reminders."))
+    if not order.is_open:
+        raise ValidationError(_("This order is closed: there is nothing to chase."))
+    today = clock.today()
+    subject = _("Order No. %(pk)s: %(reason)s") % {"pk": order.pk, "reason": order.reason}
+    reminder = reminder_record(
+        user=user, plan=order.plan, department=order.department, kind=ReminderKind.ORDER, subject=subject,
+        week=period_start(today, Frequency.WEEKLY) if in_plan_year(today, Frequency.WEEKLY, order.plan.year) else order.week,
+        note=note,
+    )
+    _event(order, OrderEventKind.REMINDED, user=user, text=note or _("reply due by %(day)s") % {"day": order.deadline.isoformat()})
+    return reminder
+
+
+@transaction.atomic
 def reply_verify(*, user, reply: OrderReply, accept: bool, comment: str = "") -> OrderReply:
     """The office's verification: the reply is accepted (the order stays until the numbers recover) or sent back."""
     order = _locked(reply.order)

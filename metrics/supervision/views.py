@@ -168,6 +168,11 @@ def order_detail(request, pk):
                     services.reply_verify(user=user, reply=reply, accept=data["decision"] == "accept", comment=data["comment"])
                     messages.success(request, _("Reply accepted.") if data["decision"] == "accept" else _("Reply sent back to the unit."))
                     return HttpResponseRedirect(order.get_absolute_url())
+            elif action == "remind":
+                permissions.require(permissions.can_review(user), _("Only the supervision office sends reminders."))
+                services.order_remind(user=user, order=order, note=request.POST.get("note", "")[:1000])
+                messages.success(request, _("Reminder recorded: %(department)s, %(subject)s.") % {"department": order.department.name, "subject": order_subject(order)})
+                return HttpResponseRedirect(order.get_absolute_url())
             elif action == "close":
                 permissions.require(permissions.can_judge_order(user, order), _("Only the supervision office closes orders by hand."))
                 close_form = OrderCloseForm(request.POST)
@@ -196,6 +201,7 @@ def order_detail(request, pk):
         "verify_form": verify_form,
         "close_form": close_form,
         "overdue": order.is_open and order.status in UNANSWERED and order.deadline < today(),
+        "can_remind": order.is_open and permissions.can_review(user),
     }
     return render(request, "supervision/order_detail.html", context, status=status)
 
