@@ -213,6 +213,44 @@ def _plan(check: _Checker, data: dict) -> dict:
     if "deadline_warning_days" in thresholds:
         result["deadline_warning_days"] = check.integer(thresholds, "deadline_warning_days", "plan.thresholds", low=0, high=60)
     result.update(_scoring(check, check.mapping(data.get("scoring") or {}, "plan.scoring")))
+    result.update(_supervision(check, check.mapping(data.get("supervision") or {}, "plan.supervision")))
+    return result
+
+
+# plan.supervision key -> (Plan field, lowest, highest): the supervision ladder (督办单) and its deductions.
+SUPERVISION_DAYS = {
+    "reply_days": ("order_reply_days", 1, 60),
+    "due_soon_days": ("order_due_soon_days", 0, 60),
+    "red_weeks": ("order_red_weeks", 1, 26),
+    "interview_red_orders": ("interview_red_orders", 1, 50),
+    "interview_window_days": ("interview_window_days", 1, 366),
+}
+SUPERVISION_PENALTIES = {
+    "blue": "score_order_penalty_blue",
+    "yellow": "score_order_penalty_yellow",
+    "red": "score_order_penalty_red",
+    "interview": "score_interview_penalty",
+}
+
+
+def _supervision(check: _Checker, supervision: dict) -> dict:
+    result = {}
+    for key, (field_name, low, high) in SUPERVISION_DAYS.items():
+        if key in supervision:
+            result[field_name] = check.integer(supervision, key, "plan.supervision", low=low, high=high)
+    penalties = check.mapping(supervision.get("penalties") or {}, "plan.supervision.penalties")
+    for key, field_name in SUPERVISION_PENALTIES.items():
+        value = check.number(penalties, key, "plan.supervision.penalties", required=False)
+        if value is not None and value < 0:
+            check.problem(f"plan.supervision.penalties.{key}", f"{value} cannot be negative")
+        elif value is not None:
+            result[field_name] = value
+    unknown = sorted(set(supervision) - set(SUPERVISION_DAYS) - {"penalties"}) + sorted(
+        f"penalties.{k}" for k in set(penalties) - set(SUPERVISION_PENALTIES)
+    )
+    if unknown:
+        check.problem("plan.supervision", f"unknown keys {', '.join(map(repr, unknown))}: use {', '.join(SUPERVISION_DAYS)}, "
+                      f"penalties ({', '.join(SUPERVISION_PENALTIES)})")
     return result
 
 

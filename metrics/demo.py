@@ -298,3 +298,39 @@ def seed_scale(*, scale: Scale, batch_size: int = 10_000, progress=None) -> Plan
                 progress(done, scale.figures)
     Figure.objects.bulk_create(batch, batch_size=batch_size)
     return plan
+
+
+DEMO_MEASURES = [
+    "成立专班，逐企逐项调度，按周倒排进度，确保6月底前补齐缺口。",
+    "已约谈进度滞后的项目业主，加快要素保障，下周起每周报送进展。",
+    "补报缺失数据，落实专人负责每周五前报送。",
+]
+
+
+def seed_order_replies(*, plan: Plan, today: datetime.date) -> int:
+    """Some units answer their orders, and the office accepts one answer: the loop in several states.
+
+    Only when no order has a reply yet (a second run adds nothing). Returns the replies made."""
+    from metrics.models import OrderReply, SupervisionOrder
+    from metrics.supervision import services
+
+    if OrderReply.objects.filter(order__plan=plan).exists() or clock.today() != today:
+        return 0  # already answered, or the app's clock is not the demo's day (replies are dated by it)
+    User = get_user_model()
+    office = User.objects.filter(username="supervisor").first()
+    made = 0
+    open_orders = SupervisionOrder.objects.filter(plan=plan, closed_on__isnull=True).select_related("department").order_by("pk")
+    for n, order in enumerate(open_orders):
+        if n % 3:
+            continue
+        staff = User.objects.filter(username=f"staff-{order.department.code}").first()
+        if staff is None:
+            continue
+        reply = services.order_reply(
+            user=staff, order=order, measures=DEMO_MEASURES[made % len(DEMO_MEASURES)],
+            expected_date=min(plan.checkpoint, today + datetime.timedelta(days=30)) if today < plan.checkpoint else today,
+        )
+        if office and made % 2 == 0:
+            services.reply_verify(user=office, reply=reply, accept=made % 4 == 0, comment="" if made % 4 == 0 else "措施不够具体，请补充时间表。")
+        made += 1
+    return made

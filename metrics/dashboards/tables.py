@@ -240,7 +240,7 @@ class RankChangeColumn(tables.Column):
 
 
 class PenaltyColumn(tables.Column):
-    """The points a red-light penalty takes off the score, printed as a deduction."""
+    """The points a penalty (red lights, supervision orders) takes off the score, printed as a deduction."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("verbose_name", _("Red-light penalty"))
@@ -256,7 +256,7 @@ class PenaltyColumn(tables.Column):
 
 SCORE_FIELDS = [
     "completeness_pct", "timeliness_pct", "attainment_pct", "led_tasks_pct", "milestone_pct", "red", "led_red", "red_penalty",
-    "score", "rank", "change", "overall_rank", "overall_change",
+    "order_penalty", "score", "rank", "change", "overall_rank", "overall_change",
 ]
 
 
@@ -269,6 +269,7 @@ class ScoreColumns(BaseTable):
     red = tables.Column(verbose_name=_("Red lights"), attrs={"td": {"class": "num"}})
     led_red = tables.Column(verbose_name=_("Red lights in tasks led"), attrs={"td": {"class": "num"}})
     red_penalty = PenaltyColumn()
+    order_penalty = PenaltyColumn(verbose_name=_("Supervision penalty (督办单, 约谈)"))
     score = PctColumn(verbose_name=_("Score"))
     rank = tables.Column(verbose_name=_("Rank in league"), attrs={"td": {"class": "num"}}, default=formatting.DASH)
     change = RankChangeColumn()
@@ -300,10 +301,12 @@ class ScoreboardTable(ScoreColumns):
     LEAGUE_SEQUENCE = [
         "league", "rank", "change", "department", "overall_rank", "overall_change", "score", "attainment_pct",
         "led_tasks_pct", "led_task_count", "milestone_pct", "timeliness_pct", "completeness_pct", "red", "led_red", "red_penalty",
+        "order_penalty",
     ]
     OVERALL_SEQUENCE = [
         "overall_rank", "overall_change", "department", "league", "rank", "change", "score", "attainment_pct",
         "led_tasks_pct", "led_task_count", "milestone_pct", "timeliness_pct", "completeness_pct", "red", "led_red", "red_penalty",
+        "order_penalty",
     ]
 
     class Meta(BaseTable.Meta):

@@ -1,5 +1,6 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from actions.models import Department
 from metrics.choices import OrderLevel, OrderStatus, OrderSubject
@@ -10,7 +11,7 @@ class OrderFilterSet(django_filters.FilterSet):
     """The orders list's filters: open or closed, level, status, what about, unit."""
 
     state = django_filters.ChoiceFilter(
-        label=_("Open or closed"), choices=[("open", _("Open")), ("closed", _("Closed"))], method="by_state", empty_label=_("Any"),
+        label=_("Open or closed"), choices=[("open", pgettext_lazy("order state", "Open")), ("closed", pgettext_lazy("order state", "Closed"))], method="by_state", empty_label=_("Any"),
     )
     level = django_filters.ChoiceFilter(label=_("Level"), choices=OrderLevel.choices, empty_label=_("Any"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=OrderStatus.choices, empty_label=_("Any"))

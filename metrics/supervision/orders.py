@@ -32,7 +32,7 @@ week) changes nothing; the same week judged again (the hourly run) changes only 
 import datetime
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -50,7 +50,9 @@ from planboard.periods import Frequency
 
 logger = logging.getLogger(__name__)
 
-# Sent (on commit) when an order is issued at red or climbs to red: notifications send the immediate message.
+# Sent once per run, inside its transaction, with the orders issued at red or climbed to red (`orders`): the
+# notifications send their immediate messages. A receiver defers what leaves the database (e-mail, webhooks)
+# to transaction.on_commit, so that a rolled-back run tells nobody.
 order_turned_red = Signal()
 
 HOLD = "hold"
@@ -228,6 +230,7 @@ class Outcome:
     closed: int = 0
     interviews: int = 0
     skipped: bool = False
+    red: list = field(default_factory=list)  # the orders that turned red in this run
 
     @property
     def changed(self) -> int:
@@ -240,8 +243,6 @@ def _event(order: SupervisionOrder, kind: str, *, day: datetime.date, week: date
     )
 
 
-def _raised_to_red(order: SupervisionOrder) -> None:
-    transaction.on_commit(lambda: order_turned_red.send(sender=SupervisionOrder, order=order))
 
 
 def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | None, outcome: Outcome) -> None:
@@ -270,7 +271,7 @@ def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | N
         _event(order, OrderEventKind.ISSUED, day=as_of, week=week.start, text=finding.reason)
         outcome.issued += 1
         if order.level == OrderLevel.RED:
-            _raised_to_red(order)
+            outcome.red.append(order)
         return
     found = order.found_level if finding.level == HOLD else finding.level
     reason = finding.reason or order.reason  # the subject's state; the step's own words go to its event
@@ -289,7 +290,7 @@ def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | N
         _event(order, OrderEventKind.ESCALATED, day=as_of, week=week.start, text=why)
         outcome.escalated += 1
         if level == OrderLevel.RED:
-            _raised_to_red(order)
+            outcome.red.append(order)
     elif rank(level) < rank(order.level):
         order.level = level
         order.save()
@@ -362,6 +363,8 @@ def issue_orders(week: Week) -> Outcome:
     OrderRun.objects.update_or_create(plan=plan, defaults={"week": week.start, "as_of": week.as_of, "at": clock.now()})
     if outcome.changed:
         rescore_week(week)  # the ranking's deductions read the orders as they now stand
+    if outcome.red:
+        order_turned_red.send(sender=SupervisionOrder, orders=outcome.red)
     logger.info("Orders of plan %s at %s: %s", plan.pk, week.as_of, outcome)
     return outcome
 

@@ -178,7 +178,7 @@ def order_issue(*, user, plan: Plan, subject, level: str, reason: str) -> Superv
             % {"unit": department.name, "level": order.get_level_display()}
         )
     if order.level == OrderLevel.RED:
-        transaction.on_commit(lambda: order_turned_red.send(sender=SupervisionOrder, order=order))
+        order_turned_red.send(sender=SupervisionOrder, orders=[order])
     rescore_week(Week.of(plan, today, today))
     return order
 

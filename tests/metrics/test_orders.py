@@ -137,7 +137,7 @@ def test_an_order_left_without_reply_climbs_and_a_reply_stops_the_climb(plan):
     roll(plan, MAY2)
     missing = SupervisionOrder.objects.get(plan=plan, subject_kind=OrderSubject.MISSING_REPORT)
     assert missing.level == OrderLevel.BLUE and missing.deadline == D(2022, 5, 8) + datetime.timedelta(days=3)
-    assert "1 of 1" in missing.reason
+    assert "应报 1 项，缺报 1 项" in missing.reason
     roll(plan, MAY9)  # past its deadline without a reply: yellow
     missing.refresh_from_db()
     assert missing.level == OrderLevel.YELLOW and missing.status == OrderStatus.AWAITING_REPLY
@@ -154,7 +154,7 @@ def test_an_order_left_without_reply_climbs_and_a_reply_stops_the_climb(plan):
     enter(plan, {MAY2: 1, MAY9: 1, MAY16: 1})
     roll(plan, MAY16)  # the same week again (the hourly run): every report is in, the order closes
     missing.refresh_from_db()
-    assert missing.closed_on is not None and "every report" in missing.close_reason
+    assert missing.closed_on is not None and "已全部报送" in missing.close_reason
 
 
 def test_milestones_blue_when_due_soon_red_when_overdue_closed_when_done(plan):

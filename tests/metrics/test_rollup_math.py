@@ -310,7 +310,9 @@ class UnitScoreTests:
         # Weights 40 / 30 / 15 / 15; no milestones, so the mean is over 85; every report was on time.
         # 甲 answers for the red indicator of the task it leads; 乙 for its own red share.
         assert (a.red, a.led_red, b.red, b.led_red) == (0, 1, 1, 0)
-        assert close(a.red_penalty, 2) and close(a.score, (40 * 100 + 30 * 50 + 15 * 100) / 85 - 2)
+        # The red indicator's first red week brings its task's lead unit, 甲, a yellow order (督办单): 1 point off.
+        assert (a.order_penalty, b.order_penalty) == (1, 0)
+        assert close(a.red_penalty, 2) and close(a.score, (40 * 100 + 30 * 50 + 15 * 100) / 85 - 2 - 1)
         assert close(b.red_penalty, 2) and close(b.score, (40 * 50 + 30 * 100 + 15 * 100) / 85 - 2)
         assert (a.rank, b.rank) == (1, 2) and (a.overall_rank, b.overall_rank) == (1, 2)
 
@@ -319,7 +321,7 @@ class UnitScoreTests:
         run(Plan.objects.get(pk=two_tasks.pk))
         a = DepartmentScore.objects.get(department__code="a")
         # The part is shown but weighs nothing; the score is out of the weights' sum, 70 here.
-        assert close(a.led_tasks_pct, 50) and close(a.score, 70 - 2)
+        assert close(a.led_tasks_pct, 50) and close(a.score, 70 - 2 - 1)  # and its yellow order
 
     def test_a_lead_unit_with_no_figures_of_its_own_is_ranked(self, two_tasks):
         c = Department.objects.create(code="c", name="丙园", short_name="丙园", kind="park")
@@ -327,7 +329,7 @@ class UnitScoreTests:
         run(two_tasks)
         scores = {s.department.code: s for s in DepartmentScore.objects.select_related("department")}
         assert scores["c"].indicator_count == 0 and scores["c"].attainment_pct is None
-        assert close(scores["c"].led_tasks_pct, 50) and close(scores["c"].score, 50 - 2)
+        assert close(scores["c"].led_tasks_pct, 50) and close(scores["c"].score, 50 - 2 - 1)  # and its yellow order
         # Leagues by kind: 丙园 is the only park, first in its league; among all units it is last.
         assert (scores["c"].rank, scores["c"].overall_rank) == (1, 3)
         assert {scores["a"].rank, scores["b"].rank} == {1, 2} and {scores["a"].overall_rank, scores["b"].overall_rank} == {1, 2}

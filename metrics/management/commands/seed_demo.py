@@ -5,7 +5,16 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from actions.models import Plan
-from metrics.demo import DEMO_PASSWORD, Scale, demo_today, seed_accounts, seed_figures, seed_milestones, seed_scale
+from metrics.demo import (
+    DEMO_PASSWORD,
+    Scale,
+    demo_today,
+    seed_accounts,
+    seed_figures,
+    seed_milestones,
+    seed_order_replies,
+    seed_scale,
+)
 from metrics.tasks import rollup_plan_range
 from planboard import clock
 
@@ -57,8 +66,12 @@ class Command(BaseCommand):
         seed_milestones(plan=plan, today=today)
         # Every week from January, so that past weeks, trends and rank changes can be shown.
         rollup_plan_range.delay(plan.pk, f"{plan.year}-01-01", today.isoformat())
+        # With tasks run in-process (the demo) the roll-ups above have issued the orders; some units answer.
+        replies = seed_order_replies(plan=plan, today=today)
 
-        self.stdout.write(self.style.SUCCESS(f"Demo data for plan {plan.year} up to {today}: {created} new figures."))
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data for plan {plan.year} up to {today}: {created} new figures, {replies} replies to supervision orders."
+        ))
         if not settings.PLANBOARD_TODAY or clock.today() != today:
             self.stdout.write(f"Run the app with PLANBOARD_TODAY={today} to see the campaign as of that day.")
         self.stdout.write(f"\nDemo accounts (password for all: {password}):")
