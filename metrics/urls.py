@@ -9,4 +9,5 @@ urlpatterns = [
     path("dashboards/", include("metrics.dashboards.urls")),
     path("supervision/", include("metrics.supervision.urls")),
     path("inbox/", include("metrics.inbox.urls")),
+    path("notifications/", include("metrics.notifications.urls")),
 ]
