@@ -12,8 +12,11 @@ class DeliveryFilterSet(django_filters.FilterSet):
     department = django_filters.ModelChoiceFilter(label=_("Department"), queryset=Department.objects.order_by("kind", "code"), empty_label=_("Any"))
     about = django_filters.ChoiceFilter(label=_("About"), choices=DeliveryAbout.choices, empty_label=_("Any"))
     kind = django_filters.ChoiceFilter(label=_("Channel"), choices=ChannelKind.choices, empty_label=_("Any"))
-    ok = django_filters.BooleanFilter(label=_("Delivered"))
+    ok = django_filters.ChoiceFilter(label=_("Result"), choices=[("true", _("Delivered")), ("false", _("Failed"))], empty_label=_("Any"), method="by_result")
 
     class Meta:
         model = Delivery
         fields = ["department", "about", "kind", "ok"]
+
+    def by_result(self, queryset, name, value):
+        return queryset.filter(ok=value == "true")

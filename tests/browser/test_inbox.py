@@ -68,3 +68,32 @@ class InboxTests:
         assert page.locator("nav").get_by_text("发送记录").count() == 1
         screenshot(page, "inbox-office")
         assert page.problems == []
+
+
+class DeliveryLogTests:
+    def test_the_office_reads_the_delivery_log_and_filters_it_by_department(self, live_server, unit, page, screenshot, settings):
+        from metrics.choices import ChannelKind, DeliveryAbout
+        from metrics.models import Delivery
+        from metrics.notifications.services import deadline_reminders_send
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        for user, email in [(unit.staff_a, "a@example.gov.cn"), (make_user("staff-b", role=Role.STAFF, departments=[unit.dept_b]), "b@example.gov.cn")]:
+            user.email = email
+            user.save()
+        deadline_reminders_send(today=datetime.date(2022, 5, 19))
+        Delivery.objects.create(department=unit.dept_a, kind=ChannelKind.WECOM, address="qyapi.weixin.qq.com", about=DeliveryAbout.REMINDER,
+                                object_key="reminder:1", subject="督查办催办：产值", body="…", error="HTTP 502 from qyapi.weixin.qq.com")
+        sign_in(page, live_server.url, "supervisor")
+        page.locator("nav").get_by_text("发送记录").click()
+        page.wait_for_selector("table")
+        assert page.locator("tbody tr").count() == 3
+        assert "HTTP 502 from qyapi.weixin.qq.com" in page.locator("tbody").inner_text()
+        page.select_option("#id_department", label="乙局")
+        page.locator("form.filters button").click()
+        page.wait_for_selector("table")
+        assert page.locator("tbody tr").count() == 1 and "b@example.gov.cn" in page.locator("tbody").inner_text()
+        page.select_option("#id_department", index=0)
+        page.locator("form.filters button").click()
+        page.wait_for_selector("table")
+        screenshot(page, "deliveries")
+        assert page.problems == []
