@@ -243,6 +243,17 @@ class ImmediateMessageTests:
         assert "产值口径不对" in texts(robot)[0]
         assert Delivery.objects.filter(about=DeliveryAbout.SHEET_RETURNED, ok=True).count() == 2
 
+    def test_the_tasks_called_twice_send_once(self, addresses):
+        from metrics.tasks import deliver_reminder, notify_sheet_returned
+
+        sheet = returned_sheet(addresses)
+        assert notify_sheet_returned(sheet.pk) == 1 and notify_sheet_returned(sheet.pk) == 0
+        reminder = Reminder.objects.create(plan=addresses.plan, department=addresses.dept_a, kind="red", subject="产值",
+                                           week=WEEK, reminded_by=addresses.supervisor)
+        assert deliver_reminder(reminder.pk) == 1 and deliver_reminder(reminder.pk) == 0
+        assert notify_sheet_returned(999_999) == 0
+        assert len(mail.outbox) == 2
+
     def test_an_approved_sheet_sends_nothing(self, client, addresses, django_capture_on_commit_callbacks):
         client.force_login(addresses.staff_a)
         client.post(sheet_url(addresses.dept_a), sheet_post(addresses.dept_a, {i: "1" for i in indicators(addresses.plan, addresses.dept_a)}, action="submit"))
