@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from metrics.models import (
+    Delivery,
+    DepartmentChannel,
     DepartmentIndicatorProgress,
     DepartmentScore,
     Evidence,
@@ -128,3 +130,24 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "department"]
     search_fields = ["subject", "department__name"]
     list_select_related = ["department", "reminded_by"]
+
+
+@admin.register(DepartmentChannel)
+class DepartmentChannelAdmin(admin.ModelAdmin):
+    """The departments' group robots (企业微信 / 钉钉), kept by the supervision office."""
+
+    list_display = ["department", "kind", "active", "updated"]
+    list_filter = ["kind", "active", "department"]
+    search_fields = ["department__name"]
+    list_select_related = ["department"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    """The delivery log: written only by the notification services."""
+
+    list_display = ["sent_at", "kind", "address", "department", "about", "subject", "ok"]
+    list_filter = ["ok", "kind", "about", "department"]
+    search_fields = ["subject", "address", "object_key"]
+    list_select_related = ["department"]
+    date_hierarchy = "sent_at"

@@ -11,3 +11,5 @@ class MetricsConfig(AppConfig):
         from metrics.supervision.orders import on_week_rolled_up
 
         week_rolled_up.connect(on_week_rolled_up, dispatch_uid="metrics.supervision.orders")
+        # Connect the notifications' listeners to reporting's signals (imported here: models must be loaded).
+        from metrics.notifications import receivers  # noqa: F401, PLC0415

@@ -122,3 +122,24 @@ class InterviewStatus(models.TextChoices):
     TO_SCHEDULE = "to_schedule", _("To be scheduled")
     SCHEDULED = "scheduled", _("Scheduled")
     CLOSED = "closed", _("Closed")
+
+
+class ChannelKind(models.TextChoices):
+    """How a message is delivered: a person's e-mail, or a department group's robot webhook."""
+
+    EMAIL = "email", _("E-mail")
+    WECOM = "wecom", _("WeCom group robot (企业微信)")
+    DINGTALK = "dingtalk", _("DingTalk group robot (钉钉)")
+
+
+ROBOT_KINDS = [ChannelKind.WECOM, ChannelKind.DINGTALK]
+
+
+class DeliveryAbout(models.TextChoices):
+    """What a delivered message is about (with Delivery.object_key, which one)."""
+
+    DIGEST = "digest", _("Daily digest")
+    DEADLINE = "deadline", _("Weekly report due")
+    SHEET_RETURNED = "sheet_returned", _("Sheet returned")
+    RED_ORDER = "red_order", _("Red supervision order")
+    REMINDER = "reminder", _("Reminder (催办)")

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -12,6 +13,9 @@ from simple_history.models import HistoricalRecords
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator, Milestone, Plan, Task, TimestampedModel
 from metrics.choices import (
+    ROBOT_KINDS,
+    ChannelKind,
+    DeliveryAbout,
     FigureState,
     HalfYearStatus,
     InterviewStatus,
@@ -594,7 +598,7 @@ class OrderEvent(models.Model):
     at = models.DateTimeField(_("at"), default=clock.now)
     week = models.DateField(_("as-of week"), null=True, blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL, verbose_name=_("done by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text=_("Empty for the rules' steps."),
     )
     text = models.TextField(_("what was said"), blank=True)
@@ -654,3 +658,77 @@ class Interview(TimestampedModel):
 
     def __str__(self):
         return f"{self.department} · {self.opened_on}"
+
+
+class DepartmentChannel(TimestampedModel):
+    """A department's group robot (企业微信 or 钉钉 webhook) that hears its reminders, returned sheets and red
+    orders. Kept by the supervision office in the admin; an inactive channel is kept but not used."""
+
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(_("kind"), max_length=20, choices=[(k.value, k.label) for k in ROBOT_KINDS])
+    webhook_url = models.URLField(
+        _("webhook URL"), max_length=500, validators=[URLValidator(schemes=["http", "https"])],
+        help_text=_("The group robot's address, from the group's robot settings (it carries the robot's key: keep it private)."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["department", "kind", "pk"]
+        verbose_name = _("department channel")
+        verbose_name_plural = _("department channels")
+        constraints = [models.UniqueConstraint(fields=["department", "webhook_url"], name="channel_unique_webhook")]
+
+    def __str__(self):
+        return f"{self.department} · {self.get_kind_display()}"
+
+
+class Delivery(models.Model):
+    """One message sent (or tried) through one channel: the delivery log, which is also the 催办 record.
+
+    Who was told (a person by e-mail, or a department's group robot), what (subject and body), about what
+    (`about` and `object_key`, e.g. digest:2022-05-20, sheet:12, order:5, reminder:3), when (business time,
+    planboard.clock) and whether it went through (`ok`, else `error` says why). A message that went
+    through is never sent again for the same key; one that failed is tried again on the next run.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    channel = models.ForeignKey(
+        DepartmentChannel, verbose_name=_("department channel"), on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        help_text=_("The department the message is for (its channel's, or the recipient's)."),
+    )
+    kind = models.CharField(_("channel"), max_length=20, choices=ChannelKind.choices)
+    address = models.CharField(_("address"), max_length=254, blank=True, help_text=_("The e-mail address, or the robot's host (never its key)."))
+    about = models.CharField(_("about"), max_length=20, choices=DeliveryAbout.choices)
+    object_key = models.CharField(_("object"), max_length=80)
+    reminder = models.ForeignKey(
+        Reminder, verbose_name=_("reminder (催办)"), on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("message"))
+    # Business time, from the app's clock (pinned in demos); the day keys the once-a-day messages.
+    sent_at = models.DateTimeField(_("sent at"), default=clock.now)
+    ok = models.BooleanField(_("delivered"), default=False)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            models.Index(fields=["about", "object_key"], name="delivery_about_object"),
+            models.Index(fields=["department", "-sent_at"], name="delivery_department_sent"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.address or self.department} · {self.subject}"
+
+    @property
+    def recipient_name(self) -> str:
+        if self.recipient_id:
+            return self.recipient.get_full_name() or self.recipient.username
+        return str(self.channel or self.department or "")

@@ -70,6 +70,11 @@ def can_review(user) -> bool:
     return roles.is_supervisor(user)
 
 
+def can_read_deliveries(user) -> bool:
+    """May read the delivery log (who was told what, when, through which channel): the supervision office."""
+    return roles.is_supervisor(user)
+
+
 def can_review_department(user, department: Department) -> bool:
     """May approve, return or reopen this department's sheets: a supervisor who is not its own staff.
 

@@ -1,5 +1,6 @@
-"""Celery tasks: thin interfaces that take ids and ISO dates and call a service; and `rollup_request`,
-the one way other code queues a roll-up.
+"""Celery tasks: thin interfaces that take ids and ISO dates and call a service; `rollup_request`, the one
+way other code queues a roll-up; and the notifications' tasks (digest, deadline reminders, a returned sheet,
+a 催办's delivery), idempotent by their delivery log.
 
 Every task is idempotent (roll-ups are upserts), so it is safe to run twice: it is acknowledged only once it
 has finished, re-queued if its worker dies, retried on a fixed schedule while the database is unreachable, and
@@ -15,6 +16,14 @@ from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
 from actions.models import Plan
+from metrics.models import Reminder, Sheet, SupervisionOrder
+from metrics.notifications.services import (
+    deadline_reminders_send,
+    digests_send,
+    notify_red_order,
+    reminder_deliver,
+    sheet_returned_notify,
+)
 from metrics.rollup.services import (
     rollup_plan_catch_up,
     rollup_plan_week,
@@ -179,5 +188,53 @@ def rollup_request(
             stale_mark(plan=plan, earliest=min(period_starts, default=None), reason=f"{type(exc).__name__}: {exc}")
         except Exception:  # noqa: BLE001 (the database went too; the sweep rolls recent saves up again anyway)
             logger.exception("Plan %s could not be marked stale either", plan.pk)
+        return False
+    return True
+
+
+# Notifications: idempotent by their delivery log (a message that went through is never sent twice), and
+# muted by the current state (each service looks right before sending). Not RollupTasks: a failed message
+# is logged in Delivery and tried again on the next run, it marks no plan stale.
+
+
+@shared_task(acks_late=True)
+def send_daily_digests(day: str | None = None) -> int:
+    """The beat entry every morning: one 我的待办 digest per person (none for an empty inbox). Returns how many."""
+    return len(digests_send(today=datetime.date.fromisoformat(day) if day else today()))
+
+
+@shared_task(acks_late=True)
+def send_deadline_reminders(day: str | None = None) -> int:
+    """The beat entry on Thursday and Friday mornings: units whose weekly sheet is not submitted are told."""
+    return len(deadline_reminders_send(today=datetime.date.fromisoformat(day) if day else today()))
+
+
+@shared_task(acks_late=True)
+def notify_sheet_returned(sheet_id: int) -> int:
+    """The immediate message for a returned sheet (queued by reporting's sheet_returned signal)."""
+    sheet = Sheet.objects.filter(pk=sheet_id).first()
+    return len(sheet_returned_notify(sheet=sheet)) if sheet else 0
+
+
+@shared_task(acks_late=True)
+def notify_red_orders(order_ids: list[int]) -> int:
+    """The immediate message for orders that turned red (queued on commit when the ladder raises them)."""
+    return sum(len(notify_red_order(order)) for order in SupervisionOrder.objects.filter(pk__in=order_ids).order_by("pk"))
+
+
+@shared_task(acks_late=True)
+def deliver_reminder(reminder_id: int) -> int:
+    """Send a recorded 催办 through the unit's channels (queued on commit by reminder_record)."""
+    reminder = Reminder.objects.select_related("department").filter(pk=reminder_id).first()
+    return len(reminder_deliver(reminder=reminder)) if reminder else 0
+
+
+def reminder_delivery_request(reminder: Reminder) -> bool:
+    """Queue a 催办's delivery; call it from transaction.on_commit. The record stands if it cannot be
+    queued (the log then shows no delivery for it, and the office can remind again). Returns whether queued."""
+    try:
+        deliver_reminder.delay(reminder.pk)
+    except Exception as exc:  # noqa: BLE001 (whatever the cause, the 催办 is recorded; the log says it was not sent)
+        logger.warning("Delivery of reminder %s not queued: %r", reminder.pk, exc)
         return False
     return True

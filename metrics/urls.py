@@ -8,4 +8,6 @@ urlpatterns = [
     path("report/", include("metrics.reporting.urls")),
     path("dashboards/", include("metrics.dashboards.urls")),
     path("supervision/", include("metrics.supervision.urls")),
+    path("inbox/", include("metrics.inbox.urls")),
+    path("notifications/", include("metrics.notifications.urls")),
 ]

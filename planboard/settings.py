@@ -239,7 +239,33 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-stale-sweep": {"task": "metrics.tasks.rollup_stale", "schedule": crontab(minute="*/5")},
     # Judge the week that just ended on its Sunday.
     "close-previous-week": {"task": "metrics.tasks.close_previous_week", "schedule": crontab(day_of_week="mon", hour=0, minute=30)},
+    # 我的待办 by e-mail, one per person per day, before office hours (a second run the same day sends nothing).
+    "daily-digest": {"task": "metrics.tasks.send_daily_digests", "schedule": crontab(hour=7, minute=30)},
+    # Before the weekly deadline (the plans' default: Friday 17:00): units that have not submitted are told.
+    "weekly-deadline-reminders": {"task": "metrics.tasks.send_deadline_reminders", "schedule": crontab(day_of_week="thu,fri", hour=9, minute=0)},
 }
+
+# E-mail (the digest, returned sheets, red orders, 催办): SMTP once EMAIL_HOST is set, else the console
+# backend (messages printed to the log, as on a laptop). EMAIL_BACKEND overrides either.
+EMAIL_HOST = env_str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", default="")
+# STARTTLS on 587 by default; EMAIL_USE_SSL=1 (with EMAIL_PORT=465) for implicit TLS instead.
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST) and not EMAIL_USE_SSL)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one of them")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="planboard@localhost")
+# Seconds to wait for a group robot (企业微信 / 钉钉 webhook) before the delivery is logged as failed.
+PLANBOARD_ROBOT_TIMEOUT = env_int("PLANBOARD_ROBOT_TIMEOUT", default=5)
+# The address messages link to (the inbox, a sheet), e.g. https://planboard.example.gov.cn; empty: no links.
+PLANBOARD_SITE_URL = env_str("PLANBOARD_SITE_URL", default="").rstrip("/")
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 

@@ -5,6 +5,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from planboard import roles
+
 
 @login_not_required
 @never_cache
@@ -14,10 +16,14 @@ def healthz(request):
 
 
 def home(request):
-    """The landing page after signing in: the overview (with the as-of week asked for, if any)."""
-    url = reverse("metrics:overview")
-    query = request.META.get("QUERY_STRING", "")
-    return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    """The landing page after signing in, by role: leaders read the overview (with the as-of week asked
+    for, if any); department staff and the supervision office land on their 我的待办 (inbox). The pages
+    are named, not imported: the project package imports no app."""
+    if roles.is_leader(request.user) or not (roles.is_staff_member(request.user) or roles.is_supervisor(request.user)):
+        url = reverse("metrics:overview")
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponseRedirect(f"{url}?{query}" if query else url)
+    return HttpResponseRedirect(reverse("metrics:inbox"))
 
 
 def bad_request(request, exception, template_name="400.html"):

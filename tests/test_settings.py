@@ -88,6 +88,33 @@ class SettingsTests:
         assert "ImproperlyConfigured" in out and variable in out
 
 
+class EmailSettingsTests:
+    def read_email(self, **env) -> tuple[int, str]:
+        import subprocess
+        import sys
+
+        code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST or '-', s.EMAIL_PORT, s.EMAIL_USE_TLS, s.DEFAULT_FROM_EMAIL)"
+        base = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "planboard.settings", "DEBUG": "1"}
+        result = subprocess.run([sys.executable, "-c", code], env={**base, **env}, cwd=Path(__file__).resolve().parents[1],
+                                capture_output=True, text=True, timeout=60)
+        return result.returncode, result.stdout + result.stderr
+
+    def test_a_laptop_prints_e_mail_to_the_console(self):
+        code, out = self.read_email()
+        assert code == 0, out
+        assert out.split() == ["django.core.mail.backends.console.EmailBackend", "-", "587", "False", "planboard@localhost"]
+
+    def test_production_sends_by_smtp_from_the_environment(self):
+        code, out = self.read_email(EMAIL_HOST="smtp.example.gov.cn", EMAIL_PORT="465", EMAIL_USE_SSL="1",
+                                    DEFAULT_FROM_EMAIL="planboard@example.gov.cn")
+        assert code == 0, out
+        assert out.split() == ["django.core.mail.backends.smtp.EmailBackend", "smtp.example.gov.cn", "465", "False", "planboard@example.gov.cn"]
+
+    def test_tls_and_ssl_together_are_refused(self):
+        code, out = self.read_email(EMAIL_HOST="smtp.example.gov.cn", EMAIL_USE_TLS="1", EMAIL_USE_SSL="1")
+        assert code != 0 and "EMAIL_USE_TLS and EMAIL_USE_SSL" in out
+
+
 class RequirementsTests:
     def test_celery_is_pinned_with_the_extra_of_its_broker(self):
         """kombu's Redis transport imports `packaging`, which only celery[redis] brings (.ci/fresh_install proves it)."""

@@ -143,7 +143,7 @@ class Migration(migrations.Migration):
                 ('at', models.DateTimeField(default=planboard.clock.now, verbose_name='at')),
                 ('week', models.DateField(blank=True, null=True, verbose_name='as-of week')),
                 ('text', models.TextField(blank=True, verbose_name='what was said')),
-                ('by', models.ForeignKey(blank=True, help_text="Empty for the rules' steps.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                ('by', models.ForeignKey(blank=True, help_text="Empty for the rules' steps.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='done by')),
                 ('reply', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='metrics.orderreply', verbose_name='reply')),
                 ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='metrics.supervisionorder', verbose_name='order')),
             ],

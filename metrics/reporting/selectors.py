@@ -9,7 +9,10 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from urllib.parse import urlencode
+
 from django.db.models import QuerySet, Sum
+from django.urls import reverse
 
 from actions.choices import EntryMode, Frequency
 from actions.models import Department, IndicatorDepartment, Plan, Task
@@ -19,6 +22,12 @@ from metrics.choices import FigureState, ReopenStatus, SheetStatus
 from metrics.models import DepartmentIndicatorProgress, Evidence, Figure, ProgressNote, ReopenRequest, Sheet
 from planboard.formatting import amount
 from planboard.periods import due_at, period_end, period_start, periods_until, previous_period, reporting_period, year_start
+
+
+def sheet_url(department, frequency, start) -> str:
+    """The address of a department's sheet for a period (the page, the inbox and messages link to it)."""
+    query = urlencode({"department": department.code, "frequency": frequency, "period": start.isoformat()})
+    return f"{reverse('metrics:entry')}?{query}"
 
 
 def judging_week(*, frequency: str, start: datetime.date, today: datetime.date) -> datetime.date:

@@ -6,6 +6,7 @@ with a message per input and saves nothing. A save queues the incremental roll-u
 
 import datetime
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -39,6 +40,7 @@ from metrics.reporting.parsers import (
     parse_number,
 )
 from metrics.reporting.selectors import cumulative_before, led_tasks, sheet_assignments
+from metrics.reporting.signals import sheet_returned_announce
 from metrics.tasks import rollup_request
 from planboard import clock
 from planboard.formatting import amount as format_decimal
@@ -519,6 +521,9 @@ def sheet_review(*, user, sheet: Sheet, approve: bool, comment: str = "") -> She
         sheet.reopened_until = max(until, sheet.reopened_until) if sheet.reopened_until else until
     sheet.full_clean(exclude=["plan", "department", "submitted_by", "reviewed_by"], validate_unique=False, validate_constraints=False)
     sheet.save()
+    if not approve:
+        # The unit hears it at once (metrics.notifications listens), once the return is committed.
+        transaction.on_commit(partial(sheet_returned_announce, sheet))
     return sheet
 
 

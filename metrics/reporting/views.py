@@ -10,7 +10,6 @@ from django.core.exceptions import BadRequest
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,6 +20,7 @@ from metrics import permissions
 from metrics.models import Evidence, Figure, ProgressNote, ReopenRequest, Sheet
 from metrics.reporting import excel, selectors, services
 from metrics.reporting.forms import ReopenDecideForm, ReopenRequestForm, ReviewForm, SheetForm, SheetInput, SheetTargetForm
+from metrics.reporting.selectors import sheet_url
 from metrics.reporting.services import SheetInvalid
 from planboard import roles
 from planboard.clock import today
@@ -62,11 +62,6 @@ def _sheet_target(request, plan):
     else:
         start = selectors.sheet_period_to_act_on(plan=plan, department=department, frequency=frequency, today=today())
     return department, frequency, start
-
-
-def sheet_url(department, frequency, start) -> str:
-    query = urlencode({"department": department.code, "frequency": frequency, "period": start.isoformat()})
-    return f"{reverse('metrics:entry')}?{query}"
 
 
 def _render_sheet(request, plan, department, frequency, start, *, posted: SheetInput | None = None, exc: SheetInvalid | None = None):

@@ -1,7 +1,7 @@
 """Reads of the supervision pages (督查): lagging indicators, overdue milestones, missing reports, 催办; orders and 约谈."""
 
 from django.db import models
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from actions.models import Milestone
 from metrics.choices import Light, OrderLevel
@@ -46,8 +46,13 @@ def missing_reports(*, plan, week) -> list[dict]:
 
 
 def reminders(*, plan, limit: int = 50):
-    """The latest reminders (催办) of the plan, newest first."""
-    return Reminder.objects.filter(plan=plan).select_related("department", "reminded_by").order_by("-reminded_at", "-pk")[:limit]
+    """The latest reminders (催办) of the plan, newest first, with how many of their deliveries went
+    through (`delivered`) and how many failed (`failed`)."""
+    return (
+        Reminder.objects.filter(plan=plan).select_related("department", "reminded_by")
+        .annotate(delivered=Count("deliveries", filter=Q(deliveries__ok=True)), failed=Count("deliveries", filter=Q(deliveries__ok=False)))
+        .order_by("-reminded_at", "-pk")[:limit]
+    )
 
 
 def orders(*, plan) -> QuerySet[SupervisionOrder]:

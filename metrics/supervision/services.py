@@ -1,7 +1,9 @@
-"""Writes of the supervision loop: 催办 (reminders); replies to, verification of and hand steps on orders (督办单); 约谈."""
+"""Writes of the supervision loop: 催办 (reminders, recorded and sent); replies to, verification of and hand
+steps on orders (督办单); 约谈."""
 
 import datetime
 import uuid
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +16,7 @@ from metrics.models import Interview, OrderEvent, OrderReply, Reminder, Supervis
 from metrics.reporting.parsers import InputError, check_evidence
 from metrics.rollup.engine import Week, rescore_week
 from metrics.supervision.orders import order_turned_red, rank
+from metrics.tasks import reminder_delivery_request
 from planboard import clock
 from planboard.periods import Frequency, in_plan_year, period_start
 
@@ -22,7 +25,8 @@ from planboard.periods import Frequency, in_plan_year, period_start
 def reminder_record(
     *, user, plan: Plan, department: Department, kind: str, subject: str, week: datetime.date, note: str = ""
 ) -> Reminder:
-    """Record a 催办: who reminded which department of what, about which as-of week (now)."""
+    """Record a 催办: who reminded which department of what, about which as-of week (now); then send it
+    to the department's staff by e-mail and to its group robots (metrics.notifications)."""
     permissions.require(permissions.can_review(user))
     if outside := permissions.outside_plan(plan=plan, frequency=Frequency.WEEKLY, day=week):
         raise ValidationError({"week": outside})
@@ -32,6 +36,8 @@ def reminder_record(
     reminder = Reminder(plan=plan, department=department, kind=kind, subject=subject[:300], week=week, note=note, reminded_by=user)
     reminder.full_clean()
     reminder.save()
+    # The 催办 also goes out through the unit's channels (logged in Delivery), once the record is committed.
+    transaction.on_commit(partial(reminder_delivery_request, reminder))
     return reminder
 
 

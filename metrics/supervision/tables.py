@@ -92,15 +92,26 @@ class ReminderTable(BaseTable):
     subject = tables.Column(verbose_name=_("Subject"))
     week = tables.DateColumn(verbose_name=_("As-of week"), format="Y-m-d")
     reminded_by = tables.Column(verbose_name=_("Reminded by"))
+    delivery = tables.Column(verbose_name=_("Sent"), accessor="pk", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Reminder
-        fields = ["reminded_at", "department", "kind", "subject", "week", "reminded_by"]
+        fields = ["reminded_at", "department", "kind", "subject", "week", "reminded_by", "delivery"]
         sequence = fields
         orderable = False
 
     def render_reminded_by(self, value):
         return value.get_full_name() or value.username
+
+    def render_delivery(self, record):
+        """How the 催办 went out (the delivery log has each message): delivered and failed counts."""
+        delivered, failed = getattr(record, "delivered", 0), getattr(record, "failed", 0)
+        if not delivered and not failed:
+            return _("Not sent (no channel)")
+        text = _("%(n)s delivered") % {"n": delivered}
+        if failed:
+            return format_html('{} · <span class="delivery-failed">{}</span>', text, _("%(n)s failed") % {"n": failed})
+        return text
 
 
 class OrderLevelColumn(tables.Column):
