@@ -300,11 +300,11 @@ def seed_scale(*, scale: Scale, batch_size: int = 10_000, progress=None) -> Plan
     return plan
 
 
-DEMO_MEASURES = [
-    "成立专班，逐企逐项调度，按周倒排进度，确保6月底前补齐缺口。",
-    "已约谈进度滞后的项目业主，加快要素保障，下周起每周报送进展。",
-    "补报缺失数据，落实专人负责每周五前报送。",
-]
+DEMO_MEASURES = {
+    "indicator": ["成立专班，逐企逐项调度，按周倒排进度，确保6月底前补齐缺口。", "已约谈进度滞后的项目业主，加快要素保障，下周起每周报送进展。"],
+    "milestone": ["节点已倒排工期，增派施工力量，预计两周内完成。"],
+    "missing_report": ["补报缺失数据，落实专人负责每周五前报送。"],
+}
 
 
 def seed_order_replies(*, plan: Plan, today: datetime.date) -> int:
@@ -327,7 +327,7 @@ def seed_order_replies(*, plan: Plan, today: datetime.date) -> int:
         if staff is None:
             continue
         reply = services.order_reply(
-            user=staff, order=order, measures=DEMO_MEASURES[made % len(DEMO_MEASURES)],
+            user=staff, order=order, measures=DEMO_MEASURES[order.subject_kind][made % len(DEMO_MEASURES[order.subject_kind])],
             expected_date=min(plan.checkpoint, today + datetime.timedelta(days=30)) if today < plan.checkpoint else today,
         )
         if office and made % 2 == 0:

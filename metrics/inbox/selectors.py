@@ -30,6 +30,7 @@ from metrics import permissions
 from metrics.choices import OrderStatus, ReopenStatus, SheetStatus
 from metrics.models import OrderReply, ReopenRequest, Sheet, SupervisionOrder
 from metrics.reporting.selectors import period_locks, review_queue, reopen_queue, sheet_url
+from metrics.supervision.orders import order_subject
 from planboard import clock, roles
 from planboard.periods import Frequency, due_at, period_end, reporting_period
 
@@ -182,14 +183,15 @@ def _returned_sheets_section(*, user, plan, today) -> InboxSection:
 
 
 def _order_title(order: SupervisionOrder) -> str:
-    return _("%(department)s: %(level)s supervision order (督办单) of %(day)s") % {
-        "department": _name(order.department), "level": order.get_level_display(), "day": order.issued_on.isoformat()}
+    return _("%(level)s supervision order (督办单) of %(day)s to %(department)s: %(subject)s") % {
+        "department": _name(order.department), "level": order.get_level_display(), "day": order.issued_on.isoformat(),
+        "subject": order_subject(order)}
 
 
 def _open_orders_section(*, user, plan, today) -> InboxSection:
     orders = (
         SupervisionOrder.objects.filter(plan=plan, department__in=member_departments(user), closed_on__isnull=True, status__in=ORDERS_AWAITING_UNIT)
-        .select_related("department").prefetch_related("replies").order_by("deadline", "pk")
+        .select_related("department", "indicator", "milestone").prefetch_related("replies").order_by("deadline", "pk")
     )
     items = []
     for order in orders:
@@ -253,7 +255,7 @@ def _reopen_requests_section(*, user, plan, today) -> InboxSection:
 def _replies_section(*, user, plan, today) -> InboxSection:
     replies = (
         OrderReply.objects.filter(order__plan=plan, order__closed_on__isnull=True, verdict=ReopenStatus.PENDING)
-        .select_related("order__department").order_by("replied_at")
+        .select_related("order__department", "order__indicator", "order__milestone").order_by("replied_at")
     )
     items = [
         InboxItem(title=_order_title(reply.order), detail=reply.measures, deadline=reply.expected_date,
@@ -266,7 +268,7 @@ def _replies_section(*, user, plan, today) -> InboxSection:
 def _orders_overdue_section(*, user, plan, today) -> InboxSection:
     orders = (
         SupervisionOrder.objects.filter(plan=plan, closed_on__isnull=True, status__in=ORDERS_AWAITING_UNIT, deadline__lt=today)
-        .select_related("department").order_by("deadline", "pk")
+        .select_related("department", "indicator", "milestone").order_by("deadline", "pk")
     )
     items = [InboxItem(title=_order_title(o), detail=o.reason, deadline=o.deadline, overdue=True, url=_order_url(o), department=o.department, obj=o)
              for o in orders]
@@ -295,7 +297,7 @@ def led_orders(*, user, plan: Plan) -> list[SupervisionOrder]:
     led = Q(pk__in=[])
     for path in ("indicator__task", "milestone__task"):
         led |= _led_by(names, f"{path}__lead_leader") | _led_by(names, f"{path}__action__lead_leader")
-    return list(SupervisionOrder.objects.filter(led, plan=plan, closed_on__isnull=True).select_related("department").order_by("deadline", "pk"))
+    return list(SupervisionOrder.objects.filter(led, plan=plan, closed_on__isnull=True).select_related("department", "indicator", "milestone").order_by("deadline", "pk"))
 
 
 def _led_orders_section(*, user, plan, today) -> InboxSection:

@@ -128,6 +128,16 @@ def missing_reason(*, due: int, entered: int, week: datetime.date) -> str:
     }
 
 
+def order_subject(order) -> str:
+    """What an order is about, in words (the same on the list, the detail and in messages)."""
+    if order.indicator_id:
+        return str(_("Indicator: %(name)s") % {"name": order.indicator.name})
+    if order.milestone_id:
+        return str(_("Milestone: %(name)s") % {"name": order.milestone.title})
+    return str(_("Missing reports: %(unit)s") % {"unit": order.department.short_name or order.department.name})
+
+
+
 # ---------------------------------------------------------------------------------------------------
 # The findings.
 

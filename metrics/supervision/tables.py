@@ -8,6 +8,7 @@ from django.utils.translation import pgettext_lazy
 
 from metrics.dashboards.tables import LightColumn, ProgressColumn, ReportedColumn
 from metrics.models import Reminder
+from metrics.supervision.orders import order_subject
 from planboard.tables import BaseTable, asof_link
 
 REMIND_FORM = """<form method="post" action="{% url 'metrics:remind' %}" class="remind-form">{% csrf_token %}
@@ -161,15 +162,6 @@ class OrderTable(BaseTable):
         if record.closed_on:
             return format_html("{} {}", record.get_status_display(), record.closed_on.isoformat())
         return record.get_status_display()
-
-
-def order_subject(order) -> str:
-    """What an order is about, in words (the same on the list, the detail and in messages)."""
-    if order.indicator_id:
-        return str(_("Indicator: %(name)s") % {"name": order.indicator.name})
-    if order.milestone_id:
-        return str(_("Milestone: %(name)s") % {"name": order.milestone.title})
-    return str(_("Missing reports: %(unit)s") % {"unit": order.department.short_name or order.department.name})
 
 
 class InterviewTable(BaseTable):

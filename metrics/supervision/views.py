@@ -26,7 +26,7 @@ from metrics.supervision.forms import (
     RemindForm,
     ReplyVerifyForm,
 )
-from metrics.supervision.orders import UNANSWERED
+from metrics.supervision.orders import UNANSWERED, order_subject
 from metrics.supervision.tables import (
     InterviewTable,
     LaggingTable,
@@ -34,7 +34,6 @@ from metrics.supervision.tables import (
     OrderTable,
     OverdueMilestoneTable,
     ReminderTable,
-    order_subject,
 )
 from planboard.clock import today
 
