@@ -1,5 +1,5 @@
 """The supervision loop through its real buttons: an order the rules issued and escalated over the weeks, the
-office's 催办, the unit's reply with evidence, the office's verification."""
+office's 催办, the unit finding it in 我的待办 and replying with evidence, the office's verification."""
 
 import datetime
 from decimal import Decimal
@@ -59,9 +59,13 @@ class OrderLoopTests:
         assert "催办" in page.locator("#order-history").inner_text()
         screenshot(page, "order-reminded")
 
-        # The unit replies with its measures and a PDF.
+        # The unit finds it in 我的待办 (where it lands) and replies with its measures and a PDF.
         login(page, live_server.url, "staff-a")
-        page.goto(f"{live_server.url}{order.get_absolute_url()}")
+        assert page.url.rstrip("/").endswith("/inbox")
+        item = page.locator(f".inbox-item a[href='{order.get_absolute_url()}']")
+        assert "产值" in item.inner_text()
+        item.click()
+        page.wait_for_selector("#reply-form")
         page.fill("#id_measures", "增派专班，逐企调度，六月底前补齐缺口")
         page.fill("#id_expected_date", "2022-06-30")
         evidence = tmp_path / "整改方案.pdf"
