@@ -73,3 +73,19 @@ class ReminderKind(models.TextChoices):
     RED = "red", _("Red light")
     YELLOW = "yellow", _("Yellow light")
     OVERDUE_MILESTONE = "overdue_milestone", _("Overdue milestone")
+
+
+class CloseOffStatus(models.TextChoices):
+    """Where a proposal to close a task off (销号) is: waiting, accepted by the office (已销号) or sent back."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted (closed off)")
+    RETURNED = "returned", _("Returned")
+
+
+class ExtensionStatus(models.TextChoices):
+    """Where a request to extend a task's deadline (延期申请) is."""
+
+    PENDING = "pending", _("Pending")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
