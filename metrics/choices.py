@@ -89,3 +89,11 @@ class ExtensionStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     GRANTED = "granted", _("Granted")
     REFUSED = "refused", _("Refused")
+
+
+class CloseOffCriterion(models.TextChoices):
+    """The criteria of the objective test a task is judged by before 销号 (metrics.closeoff.selectors.closeoff_check)."""
+
+    INDICATORS = "indicators", _("Every indicator met (100 % or more in the stored roll-up)")
+    MILESTONES = "milestones", _("Every milestone (节点) done")
+    EVIDENCE = "evidence", _("Evidence (佐证材料) present")

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from actions.choices import Frequency
 from actions.models import Action, Department, Indicator, Plan, Task, TimestampedModel
 from metrics.choices import (
+    CloseOffCriterion,
     CloseOffStatus,
     ExtensionStatus,
     FigureState,
@@ -528,6 +529,11 @@ class CloseOffRequest(TimestampedModel):
     @property
     def is_pending(self) -> bool:
         return self.status == CloseOffStatus.PENDING
+
+    @property
+    def test_summary(self) -> list[tuple[str, bool]]:
+        """The objective test as proposed: each criterion's name (in the reader's language) and whether it was met."""
+        return [(CloseOffCriterion(c["code"]).label, c["met"]) for c in self.test_result if c.get("code") in CloseOffCriterion.values]
 
 
 class ExtensionRequest(TimestampedModel):
