@@ -2,13 +2,13 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from actions.choices import IndicatorKind
+from actions.choices import IndicatorKind, TaskStatus
 from actions.models import Task
-from metrics.choices import Light
+from metrics.choices import CloseOffStatus, ExtensionStatus, Light
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress
 from planboard import formatting
 from planboard.tables import BaseTable, PctColumn, asof_link
@@ -322,6 +322,7 @@ class LedgerTable(BaseTable):
     lead_leader = tables.Column(verbose_name=_("Lead leader"))
     departments = tables.Column(verbose_name=_("Responsible units"), accessor="lead_department", order_by=("lead_department__name",))
     deadline = tables.DateColumn(verbose_name=_("Deadline"), format="Y-m-d")
+    closeoff = tables.Column(verbose_name=_("Close-off / extension"), empty_values=(), orderable=False)
     # The task's weighted progress against schedule, the number its stored light is given from (a
     # weighted completion % would mix amounts with rates and milestones).
     attainment_pct = PctColumn(verbose_name=_("Done against schedule %"))
@@ -333,7 +334,10 @@ class LedgerTable(BaseTable):
     class Meta(BaseTable.Meta):
         attrs = {"class": "data-table stacked"}
         model = Task
-        fields = ["number", "title", "lead_leader", "departments", "deadline", "attainment_pct", "light", "progress", "problems", "next_steps"]
+        fields = [
+            "number", "title", "lead_leader", "departments", "deadline", "closeoff", "attainment_pct", "light", "progress", "problems",
+            "next_steps",
+        ]
         sequence = fields
         per_page = 25
         row_attrs = {"class": lambda record: "subtask" if record.parent_id else "", "data-task": lambda record: record.outline_number}
@@ -346,6 +350,40 @@ class LedgerTable(BaseTable):
 
     def render_departments(self, record):
         return self.value_departments(record)
+
+    def render_deadline(self, value, record):
+        return self.value_deadline(value, record)
+
+    def value_deadline(self, value, record):
+        day = value.isoformat()
+        if getattr(record, "extended_from", None):
+            return _("%(day)s (extended from %(old)s)") % {"day": day, "old": record.extended_from.isoformat()}
+        return day
+
+    def render_closeoff(self, record):
+        states = self.closeoff_states(record)
+        badges = format_html_join(" ", '<span class="badge closeoff-{}">{}</span>', states)
+        link = format_html('<a href="{}" class="closeoff-link">{}</a>', reverse("metrics:task_closeoff", args=[record.pk]), _("close-off / extension"))
+        return format_html("{} {}", badges, link) if states else link
+
+    def value_closeoff(self, record):
+        return "、".join(str(text) for _code, text in self.closeoff_states(record))
+
+    @staticmethod
+    def closeoff_states(record) -> list[tuple[str, str]]:
+        """The task's 销号 and 延期 state in words, (css code, text): 已销号, 销号待核, 销号退回, 延期待批, 延期未批."""
+        states = []
+        if record.status == TaskStatus.CLOSED:
+            states.append(("closed", _("Closed off (已销号)")))
+        elif record.closeoff_status == CloseOffStatus.PENDING:
+            states.append(("pending", _("Close-off pending")))
+        elif record.closeoff_status == CloseOffStatus.RETURNED:
+            states.append(("returned", _("Close-off sent back")))
+        if record.extension_status == ExtensionStatus.PENDING:
+            states.append(("pending", _("Extension pending")))
+        elif record.extension_status == ExtensionStatus.REFUSED:
+            states.append(("refused", _("Extension refused")))
+        return states
 
     def value_departments(self, record):
         co = [d.short_name or d.name for d in record.co_departments.all()]
