@@ -8,4 +8,5 @@ urlpatterns = [
     path("report/", include("metrics.reporting.urls")),
     path("dashboards/", include("metrics.dashboards.urls")),
     path("supervision/", include("metrics.supervision.urls")),
+    path("supervision/", include("metrics.closeoff.urls")),
 ]
