@@ -117,10 +117,10 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
     extension = ExtensionRequest.objects.filter(task_id=models.OuterRef("pk")).order_by("-requested_at", "-pk")
     granted = ExtensionRequest.objects.filter(task_id=models.OuterRef("pk"), status=ExtensionStatus.GRANTED).order_by("requested_at", "pk")
     rollup = Rollup.objects.filter(task_id=models.OuterRef("pk"), level=RollupLevel.TASK, week=week)
-    note = ProgressNote.objects.filter(
-        task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"),
-        period_start__lte=(week + datetime.timedelta(days=6)) if week else None,
-    ).order_by("-period_start")
+    note = ProgressNote.objects.filter(task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"))
+    if week is not None:  # before any roll-up: the latest note (a None bound is no SQL, and the page failed on it)
+        note = note.filter(period_start__lte=week + datetime.timedelta(days=6))
+    note = note.order_by("-period_start")
     visible = permissions.visible_departments(user)
     if visible is not None:
         note = note.filter(department_id__in=visible)
