@@ -392,3 +392,16 @@ class CloseoffPageTests:
             task = Task.objects.get(action__plan=finished.plan, action__number=number, number=1)
             services.closeoff_request(user=finished.staff_a, task=task, note="x")
         assert (count_queries(client, task_url), count_queries(client, queue_url)) == before
+
+
+@pytest.mark.django_db
+class ExtendedDeadlineReloadTests:
+    def test_reloading_the_plan_keeps_a_granted_extension(self, due_in_october):
+        from tests.factories import load_small_plan
+
+        cast = due_in_october
+        request = services.extension_request(user=cast.staff_a, task=cast.task, reason="x", new_deadline=D(2022, 11, 30))
+        services.extension_decide(user=cast.supervisor, request=request, grant=True)
+        load_small_plan()  # the file says 2022-12-31 for every task
+        assert Task.objects.get(pk=cast.task.pk).deadline == D(2022, 11, 30)
+        assert Task.objects.get(action__plan=cast.plan, action__number=2, number=1).deadline == D(2022, 12, 31)
