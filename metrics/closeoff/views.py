@@ -67,7 +67,8 @@ def _render_task(request, task, *, closeoff_form=None, extension_form=None, stat
         # Notes, reasons and evidence are the lead unit's own records (metrics.permissions.can_view).
         "can_see_records": permissions.can_view(user, task.lead_department),
         "extension_limit": services.extension_limit(task),
-        "can_extend": task.deadline < services.extension_limit(task),
+        # A refused post shows its form and errors, even for a deadline that cannot move.
+        "can_extend": task.deadline < services.extension_limit(task) or extension_form is not None,
     }
     if can_request:
         context["closeoff_form"] = closeoff_form or CloseoffRequestForm(task=task)

@@ -345,6 +345,11 @@ class CloseoffPageTests:
         assert response.status_code == 400 and "客观标准未满足" in response.content.decode()
         assert not ExtensionRequest.objects.exists() and not CloseOffRequest.objects.exists()
 
+    def test_a_post_for_a_deadline_that_cannot_move_shows_why(self, client, office):
+        client.force_login(office.staff_a)
+        response = client.post(reverse("metrics:extension_request", args=[office.task.pk]), {"reason": "x", "new_deadline": "2022-12-31"})
+        assert response.status_code == 400 and "新的完成时限必须晚于当前时限（2022-12-31）。" in response.content.decode()
+
     def test_the_office_queue_is_for_the_office_and_leaders(self, client, finished):
         services.closeoff_request(user=finished.staff_a, task=finished.task)
         url = reverse("metrics:closeoff_requests")
