@@ -332,10 +332,10 @@ class LedgerTable(BaseTable):
     next_steps = tables.Column(verbose_name=_("Next steps"), default="")
 
     class Meta(BaseTable.Meta):
-        attrs = {"class": "data-table stacked"}
+        attrs = {"class": "data-table stacked ledger"}
         model = Task
         fields = [
-            "number", "title", "lead_leader", "departments", "deadline", "closeoff", "attainment_pct", "light", "progress", "problems",
+            "number", "title", "lead_leader", "departments", "deadline", "attainment_pct", "light", "closeoff", "progress", "problems",
             "next_steps",
         ]
         sequence = fields
