@@ -352,13 +352,13 @@ class LedgerTable(BaseTable):
         return self.value_departments(record)
 
     def render_deadline(self, value, record):
-        return self.value_deadline(value, record)
+        # Exports keep the date itself; the deadline it was extended from is in the 销号/延期 column's value.
+        if record.extended_from:
+            return _("%(day)s (extended from %(old)s)") % {"day": value.isoformat(), "old": record.extended_from.isoformat()}
+        return value.isoformat()
 
-    def value_deadline(self, value, record):
-        day = value.isoformat()
-        if getattr(record, "extended_from", None):
-            return _("%(day)s (extended from %(old)s)") % {"day": day, "old": record.extended_from.isoformat()}
-        return day
+    def value_deadline(self, value):
+        return value.isoformat()
 
     def render_closeoff(self, record):
         states = self.closeoff_states(record)
@@ -367,7 +367,10 @@ class LedgerTable(BaseTable):
         return format_html("{} {}", badges, link) if states else link
 
     def value_closeoff(self, record):
-        return "、".join(str(text) for _code, text in self.closeoff_states(record))
+        texts = [str(text) for _code, text in self.closeoff_states(record)]
+        if record.extended_from:
+            texts.append(str(_("extended from %(old)s") % {"old": record.extended_from.isoformat()}))
+        return "、".join(texts)
 
     @staticmethod
     def closeoff_states(record) -> list[tuple[str, str]]:

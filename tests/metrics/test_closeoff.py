@@ -383,6 +383,9 @@ class CloseoffPageTests:
         client.force_login(cast.leader)
         html = client.get(reverse("metrics:action_detail", args=[1])).content.decode()
         assert "2022-11-30（原定 2022-10-31）" in html
+        csv = client.get(reverse("metrics:action_detail", args=[1]), {"_export": "csv"}).content.decode("utf-8-sig")
+        row = next(line for line in csv.splitlines() if line.startswith("1.1,"))
+        assert ",2022-11-30," in row and "原定 2022-10-31" in row
 
     def test_the_pages_cost_a_fixed_number_of_queries(self, client, finished):
         client.force_login(finished.supervisor)
