@@ -34,7 +34,8 @@ def plan_load(*, data: dict) -> PlanLoadSummary:
     within its action, sub-task number within its parent task, indicator code, milestone number) and
     updated in place. Nothing is deleted: an item the file no
     longer names is kept, with its reported figures, and listed in `summary.kept`. Runtime state the
-    file does not hold (task status, milestone done dates, department members) is left alone.
+    file does not hold (task status, milestone done dates, department members) is left alone, and so is a
+    deadline moved by a granted extension (延期).
     """
     plan_data = dict(data["plan"])
     year = plan_data.pop("year")
@@ -78,20 +79,18 @@ def _tasks_of(action_data: dict) -> list[dict]:
 
 
 def _load_task(summary: PlanLoadSummary, action: Action, data: dict, departments: dict, *, parent: Task | None) -> Task:
-    task = _upsert(
-        summary,
-        Task,
-        action=action,
-        parent=parent,
-        number=data["number"],
-        defaults={
-            "title": data["title"],
-            "description": data["description"],
-            "lead_leader": data["lead_leader"],
-            "lead_department": departments[data["lead_department"]],
-            "deadline": data["deadline"],
-        },
-    )
+    defaults = {
+        "title": data["title"],
+        "description": data["description"],
+        "lead_leader": data["lead_leader"],
+        "lead_department": departments[data["lead_department"]],
+        "deadline": data["deadline"],
+    }
+    # A deadline moved by a granted extension (延期, metrics.models.ExtensionRequest, status "granted") is
+    # runtime state, as the status is: reloading the file keeps it. A relation lookup, not an import.
+    if Task.objects.filter(action=action, parent=parent, number=data["number"], extension_requests__status="granted").exists():
+        del defaults["deadline"]
+    task = _upsert(summary, Task, action=action, parent=parent, number=data["number"], defaults=defaults)
     task.co_departments.set([departments[c] for c in data["co_departments"]])
 
     for milestone in data["milestones"]:

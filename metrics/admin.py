@@ -3,9 +3,11 @@ from django.contrib import admin
 from metrics.models import (
     Delivery,
     DepartmentChannel,
+    CloseOffRequest,
     DepartmentIndicatorProgress,
     DepartmentScore,
     Evidence,
+    ExtensionRequest,
     Figure,
     IndicatorProgress,
     MonthlyRanking,
@@ -151,3 +153,21 @@ class DeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["subject", "address", "object_key"]
     list_select_related = ["department"]
     date_hierarchy = "sent_at"
+# 销号 and 延期 change through metrics.closeoff.services (permissions, segregation of duties, the task's status
+# and deadline); the admin only shows them.
+
+
+@admin.register(CloseOffRequest)
+class CloseOffRequestAdmin(ReadOnlyAdmin):
+    list_display = ["task", "requested_by", "requested_at", "status", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["task__title", "note", "decision_note"]
+    list_select_related = ["task__action", "task__parent", "requested_by", "decided_by"]
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(ReadOnlyAdmin):
+    list_display = ["task", "current_deadline", "new_deadline", "requested_by", "requested_at", "status", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["task__title", "reason", "decision_note"]
+    list_select_related = ["task__action", "task__parent", "requested_by", "decided_by"]

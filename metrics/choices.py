@@ -143,3 +143,27 @@ class DeliveryAbout(models.TextChoices):
     SHEET_RETURNED = "sheet_returned", _("Sheet returned")
     RED_ORDER = "red_order", _("Red supervision order")
     REMINDER = "reminder", _("Reminder (催办)")
+
+
+class CloseOffStatus(models.TextChoices):
+    """Where a proposal to close a task off (销号) is: waiting, accepted by the office (已销号) or sent back."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted (closed off)")
+    RETURNED = "returned", _("Returned")
+
+
+class ExtensionStatus(models.TextChoices):
+    """Where a request to extend a task's deadline (延期申请) is."""
+
+    PENDING = "pending", _("Pending")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
+
+
+class CloseOffCriterion(models.TextChoices):
+    """The criteria of the objective test a task is judged by before 销号 (metrics.closeoff.selectors.closeoff_check)."""
+
+    INDICATORS = "indicators", _("Every indicator met (100 % or more in the stored roll-up)")
+    MILESTONES = "milestones", _("Every milestone (节点) done")
+    EVIDENCE = "evidence", _("Evidence (佐证材料) present")

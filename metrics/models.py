@@ -15,7 +15,10 @@ from actions.models import Action, Department, Indicator, Milestone, Plan, Task,
 from metrics.choices import (
     ROBOT_KINDS,
     ChannelKind,
+    CloseOffCriterion,
+    CloseOffStatus,
     DeliveryAbout,
+    ExtensionStatus,
     FigureState,
     HalfYearStatus,
     InterviewStatus,
@@ -732,3 +735,94 @@ class Delivery(models.Model):
         if self.recipient_id:
             return self.recipient.get_full_name() or self.recipient.username
         return str(self.channel or self.department or "")
+class CloseOffRequest(TimestampedModel):
+    """The lead unit's staff propose a task done (销号), with evidence; the supervision office verifies it.
+
+    Accepted, the task (and its sub-tasks) is closed off (TaskStatus.CLOSED, 已销号) and leaves the red lists;
+    returned, it stays open with the office's note. It keeps the objective test as staff saw it when
+    proposing (`test_result`, from metrics.closeoff.selectors.closeoff_check). One pending proposal per task.
+    """
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="closeoff_requests")
+    note = models.TextField(_("note"), blank=True)
+    evidence = models.ManyToManyField(Evidence, verbose_name=_("evidence files"), related_name="closeoff_requests", blank=True)
+    test_result = models.JSONField(_("objective test when proposed"), default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Business time, from the app's clock (pinned in demos); `created` stays the real write time.
+    requested_at = models.DateTimeField(_("requested at"), default=clock.now)
+    status = models.CharField(_("status"), max_length=20, choices=CloseOffStatus.choices, default=CloseOffStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    history = HistoricalRecords(verbose_name=_("close-off request history"))
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("close-off request (销号)")
+        verbose_name_plural = _("close-off requests (销号)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(status=CloseOffStatus.PENDING), name="closeoff_one_pending_per_task"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.get_status_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == CloseOffStatus.PENDING
+
+    @property
+    def test_summary(self) -> list[tuple[str, bool]]:
+        """The objective test as proposed: each criterion's name (in the reader's language) and whether it was met."""
+        return [(CloseOffCriterion(c["code"]).label, c["met"]) for c in self.test_result if c.get("code") in CloseOffCriterion.values]
+
+
+class ExtensionRequest(TimestampedModel):
+    """The lead unit's staff ask to extend a task's deadline (延期申请); the supervision office grants or refuses.
+
+    Granted, the task's deadline becomes `new_deadline`; `current_deadline` keeps the one it replaced. The new
+    date is after the current deadline and within the plan year. One pending request per task.
+    """
+
+    task = models.ForeignKey(Task, verbose_name=_("task"), on_delete=models.CASCADE, related_name="extension_requests")
+    reason = models.TextField(_("reason"))
+    current_deadline = models.DateField(_("deadline when asked"))
+    new_deadline = models.DateField(_("new deadline asked for"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    # Business time, from the app's clock (pinned in demos); `created` stays the real write time.
+    requested_at = models.DateTimeField(_("requested at"), default=clock.now)
+    status = models.CharField(_("status"), max_length=20, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    history = HistoricalRecords(verbose_name=_("extension request history"))
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("extension request (延期申请)")
+        verbose_name_plural = _("extension requests (延期申请)")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(status=ExtensionStatus.PENDING), name="extension_one_pending_per_task"
+            ),
+            models.CheckConstraint(
+                condition=Q(new_deadline__gt=models.F("current_deadline")), name="extension_new_deadline_later"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task} · {self.current_deadline} → {self.new_deadline} · {self.get_status_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ExtensionStatus.PENDING

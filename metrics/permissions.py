@@ -10,6 +10,8 @@ staff, the supervision office and leaders (`can_view`; `visible_departments` res
 | see the sheet | yes | no (403) | yes, read-only | yes, read-only | login page |
 | save / submit | yes, while open (not submitted, approved or locked) | no | no | no | no |
 | approve / return / reopen | no | no | yes, except its own department's | no | no |
+| propose a task's 销号, ask its 延期 | lead unit's staff only | no | no | no | no |
+| verify 销号, decide 延期 | no | no | yes, except for tasks its own department leads | no | no |
 
 Supervision orders (督办单) and 约谈: every signed-in user may read them (they are the public side of
 比武打擂); only staff of the order's unit reply; only the supervision office issues by hand, verifies replies,
@@ -17,7 +19,8 @@ closes orders by hand and schedules or closes 约谈, and never for a unit it is
 `can_judge_order`).
 
 Segregation of duties: an account that is both staff of a department and in the supervision office may not
-approve or return that department's sheets, nor decide its reopen requests (`can_review_department`).
+approve or return that department's sheets, nor decide its reopen requests (`can_review_department`), nor
+verify or decide the 销号 and 延期 requests of the tasks that department leads (`require_task_decision`).
 
 Anonymous visitors never get here: LoginRequiredMiddleware sends them to the login page.
 """
@@ -91,6 +94,35 @@ def require_review(user, department: Department) -> None:
         can_review_department(user, department),
         _("You are staff of %(department)s: another member of the supervision office must review its sheets and reopen requests.")
         % {"department": department.short_name or department.name},
+    )
+
+
+def can_request_for_task(user, task) -> bool:
+    """May propose the task's 销号 or ask to extend its deadline: staff of its lead unit (牵头单位)."""
+    return is_member(user, task.lead_department)
+
+
+def require_task_request(user, task) -> None:
+    """Raise PermissionDenied unless the user is staff of the task's lead unit, saying why."""
+    require(
+        can_request_for_task(user, task),
+        _("Only the staff of %(department)s, the task's lead unit, may propose it closed off or ask to extend it.")
+        % {"department": task.lead_department.short_name or task.lead_department.name},
+    )
+
+
+def can_decide_for_task(user, task) -> bool:
+    """May verify the task's 销号 or decide its 延期: a supervisor who is not staff of its lead unit."""
+    return can_review_department(user, task.lead_department)
+
+
+def require_task_decision(user, task) -> None:
+    """Raise PermissionDenied unless the user may decide the task's requests, saying why."""
+    require(can_review(user), _("Only the supervision office may verify a close-off or decide an extension."))
+    require(
+        can_decide_for_task(user, task),
+        _("You are staff of %(department)s, the task's lead unit: another member of the supervision office must decide its requests.")
+        % {"department": task.lead_department.short_name or task.lead_department.name},
     )
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("supervision/", include("metrics.supervision.urls")),
     path("inbox/", include("metrics.inbox.urls")),
     path("notifications/", include("metrics.notifications.urls")),
+    path("supervision/", include("metrics.closeoff.urls")),
 ]

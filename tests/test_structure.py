@@ -6,6 +6,8 @@
 - metrics.reporting queues roll-ups through metrics.tasks and imports nothing of metrics.rollup,
   metrics.dashboards or metrics.supervision;
 - metrics.dashboards imports nothing of metrics.supervision;
+- metrics.closeoff (销号, 延期) imports nothing of metrics.rollup, metrics.dashboards or metrics.supervision, and of
+  metrics.reporting only its parsers (the evidence checks);
 - no module import cycles.
 """
 
@@ -77,6 +79,10 @@ RULES = [
     ("metrics.reporting", "metrics.supervision", ()),
     ("metrics.dashboards", "metrics.supervision", ()),
     ("metrics.dashboards", "metrics.reporting", ()),
+    ("metrics.closeoff", "metrics.rollup", ()),
+    ("metrics.closeoff", "metrics.dashboards", ()),
+    ("metrics.closeoff", "metrics.supervision", ()),
+    ("metrics.closeoff", "metrics.reporting", ("metrics.reporting.parsers",)),
 ]
 
 

@@ -12,9 +12,11 @@ from actions.choices import DepartmentKind
 from actions.models import Plan, Task
 from actions.schedule import add_months
 from metrics import permissions
-from metrics.choices import Light, RollupLevel
+from metrics.choices import ExtensionStatus, Light, RollupLevel
 from metrics.models import (
+    CloseOffRequest,
     DepartmentIndicatorProgress,
+    ExtensionRequest,
     DepartmentScore,
     Figure,
     IndicatorProgress,
@@ -108,13 +110,17 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
     The task's light is its stored roll-up row's (metrics.rollup.engine.aggregate_light_sql, the rule the
     action cards and the plan use too); before any roll-up it is none. The progress columns are the latest
     note of the task's lead department up to the as-of week, blank where the user may not see that
-    department's notes (metrics.permissions). One query.
+    department's notes (metrics.permissions). Each row also carries its latest 销号 proposal's and 延期
+    request's status, and the deadline before its first granted extension (`extended_from`). One query.
     """
+    closeoff = CloseOffRequest.objects.filter(task_id=models.OuterRef("pk")).order_by("-requested_at", "-pk")
+    extension = ExtensionRequest.objects.filter(task_id=models.OuterRef("pk")).order_by("-requested_at", "-pk")
+    granted = ExtensionRequest.objects.filter(task_id=models.OuterRef("pk"), status=ExtensionStatus.GRANTED).order_by("requested_at", "pk")
     rollup = Rollup.objects.filter(task_id=models.OuterRef("pk"), level=RollupLevel.TASK, week=week)
-    note = ProgressNote.objects.filter(
-        task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"),
-        period_start__lte=(week + datetime.timedelta(days=6)) if week else None,
-    ).order_by("-period_start")
+    note = ProgressNote.objects.filter(task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"))
+    if week is not None:  # before any roll-up: the latest note (a None bound is no SQL, and the page failed on it)
+        note = note.filter(period_start__lte=week + datetime.timedelta(days=6))
+    note = note.order_by("-period_start")
     visible = permissions.visible_departments(user)
     if visible is not None:
         note = note.filter(department_id__in=visible)
@@ -145,6 +151,9 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
             progress=col("progress", note),
             problems=col("problems", note),
             next_steps=col("next_steps", note),
+            closeoff_status=col("status", closeoff),
+            extension_status=col("status", extension),
+            extended_from=col("current_deadline", granted),
         )
         .order_by("outline_task", "outline_subtask")
     )

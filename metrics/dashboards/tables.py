@@ -2,13 +2,13 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from actions.choices import IndicatorKind
+from actions.choices import IndicatorKind, TaskStatus
 from actions.models import Task
-from metrics.choices import Light
+from metrics.choices import CloseOffStatus, ExtensionStatus, Light
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress
 from planboard import formatting
 from planboard.tables import BaseTable, PctColumn, asof_link
@@ -325,6 +325,7 @@ class LedgerTable(BaseTable):
     lead_leader = tables.Column(verbose_name=_("Lead leader"))
     departments = tables.Column(verbose_name=_("Responsible units"), accessor="lead_department", order_by=("lead_department__name",))
     deadline = tables.DateColumn(verbose_name=_("Deadline"), format="Y-m-d")
+    closeoff = tables.Column(verbose_name=_("Close-off / extension"), empty_values=(), orderable=False)
     # The task's weighted progress against schedule, the number its stored light is given from (a
     # weighted completion % would mix amounts with rates and milestones).
     attainment_pct = PctColumn(verbose_name=_("Done against schedule %"))
@@ -334,9 +335,12 @@ class LedgerTable(BaseTable):
     next_steps = tables.Column(verbose_name=_("Next steps"), default="")
 
     class Meta(BaseTable.Meta):
-        attrs = {"class": "data-table stacked"}
+        attrs = {"class": "data-table stacked ledger"}
         model = Task
-        fields = ["number", "title", "lead_leader", "departments", "deadline", "attainment_pct", "light", "progress", "problems", "next_steps"]
+        fields = [
+            "number", "title", "lead_leader", "departments", "deadline", "attainment_pct", "light", "closeoff", "progress", "problems",
+            "next_steps",
+        ]
         sequence = fields
         per_page = 25
         row_attrs = {"class": lambda record: "subtask" if record.parent_id else "", "data-task": lambda record: record.outline_number}
@@ -349,6 +353,43 @@ class LedgerTable(BaseTable):
 
     def render_departments(self, record):
         return self.value_departments(record)
+
+    def render_deadline(self, value, record):
+        # Exports keep the date itself; the deadline it was extended from is in the 销号/延期 column's value.
+        if record.extended_from:
+            return _("%(day)s (extended from %(old)s)") % {"day": value.isoformat(), "old": record.extended_from.isoformat()}
+        return value.isoformat()
+
+    def value_deadline(self, value):
+        return value.isoformat()
+
+    def render_closeoff(self, record):
+        states = self.closeoff_states(record)
+        badges = format_html_join(" ", '<span class="badge closeoff-{}">{}</span>', states)
+        link = format_html('<a href="{}" class="closeoff-link">{}</a>', reverse("metrics:task_closeoff", args=[record.pk]), _("close-off / extension"))
+        return format_html("{} {}", badges, link) if states else link
+
+    def value_closeoff(self, record):
+        texts = [str(text) for _code, text in self.closeoff_states(record)]
+        if record.extended_from:
+            texts.append(str(_("extended from %(old)s") % {"old": record.extended_from.isoformat()}))
+        return "、".join(texts)
+
+    @staticmethod
+    def closeoff_states(record) -> list[tuple[str, str]]:
+        """The task's 销号 and 延期 state in words, (css code, text): 已销号, 销号待核, 销号退回, 延期待批, 延期未批."""
+        states = []
+        if record.status == TaskStatus.CLOSED:
+            states.append(("closed", _("Closed off (已销号)")))
+        elif record.closeoff_status == CloseOffStatus.PENDING:
+            states.append(("pending", _("Close-off pending")))
+        elif record.closeoff_status == CloseOffStatus.RETURNED:
+            states.append(("returned", _("Close-off sent back")))
+        if record.extension_status == ExtensionStatus.PENDING:
+            states.append(("pending", _("Extension pending")))
+        elif record.extension_status == ExtensionStatus.REFUSED:
+            states.append(("refused", _("Extension refused")))
+        return states
 
     def value_departments(self, record):
         co = [d.short_name or d.name for d in record.co_departments.all()]

@@ -20,14 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Q
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions.models import Department, IndicatorDepartment, Plan
 from actions.selectors import plan_current
 from metrics import permissions
-from metrics.choices import OrderStatus, ReopenStatus, SheetStatus
+from metrics.choices import CloseOffStatus, ExtensionStatus, OrderStatus, ReopenStatus, SheetStatus
+from metrics.closeoff.selectors import pending_closeoffs, pending_extensions, requests_of
 from metrics.models import OrderReply, ReopenRequest, Sheet, SupervisionOrder
 from metrics.reporting.selectors import period_locks, review_queue, reopen_queue, sheet_url
 from metrics.supervision.orders import order_subject
@@ -307,10 +308,53 @@ def _led_orders_section(*, user, plan, today) -> InboxSection:
     return InboxSection("led_orders", _("Open orders on what you lead"), items)
 
 
+def _task_url(task) -> str:
+    return reverse("metrics:task_closeoff", args=[task.pk])
+
+
+def _closeoff_decisions_section(*, user, plan, today) -> InboxSection:
+    """Decisions of the last days on the 销号 and 延期 requests of the tasks the user's units lead."""
+    since = timezone.make_aware(datetime.datetime.combine(today - datetime.timedelta(days=DECISIONS_SHOWN_DAYS), datetime.time.min))
+    items = []
+    for department in member_departments(user):
+        requests = requests_of(department)
+        for request in requests.closeoffs.filter(task__action__plan=plan, decided_at__gte=since):
+            words = {"task": request.task.title}
+            title = (_("销号 of “%(task)s” accepted: the task is closed off") if request.status == CloseOffStatus.ACCEPTED
+                     else _("销号 of “%(task)s” sent back")) % words
+            items.append(InboxItem(title=title, detail=request.decision_note, url=_task_url(request.task), department=department, obj=request))
+        for request in requests.extensions.filter(task__action__plan=plan, decided_at__gte=since):
+            words = {"task": request.task.title, "day": request.new_deadline.isoformat()}
+            title = (_("Extension of “%(task)s” to %(day)s granted") if request.status == ExtensionStatus.GRANTED
+                     else _("Extension of “%(task)s” to %(day)s refused")) % words
+            items.append(InboxItem(title=title, detail=request.decision_note, url=_task_url(request.task), department=department, obj=request))
+    return InboxSection("closeoff_decisions", _("Decisions on your 销号 and extension requests"), items)
+
+
+def _closeoff_requests_section(*, user, plan, today) -> InboxSection:
+    """销号 proposals and 延期 requests the office has to decide (not of units the user is staff of)."""
+    items = []
+    for request in pending_closeoffs(plan):
+        if permissions.can_decide_for_task(user, request.task):
+            items.append(InboxItem(title=_("%(department)s proposes 销号 of “%(task)s”") % {
+                "department": _name(request.task.lead_department), "task": request.task.title},
+                detail=request.note, url=_task_url(request.task), department=request.task.lead_department, obj=request))
+    for request in pending_extensions(plan):
+        if permissions.can_decide_for_task(user, request.task):
+            items.append(InboxItem(title=_("%(department)s asks to extend “%(task)s” to %(day)s") % {
+                "department": _name(request.task.lead_department), "task": request.task.title, "day": request.new_deadline.isoformat()},
+                detail=request.reason, url=_task_url(request.task), department=request.task.lead_department, obj=request))
+    return InboxSection("closeoff_requests", _("销号 and extension requests to decide"), items)
+
+
 SectionBuilder = Callable[..., InboxSection]
 
-STAFF_SECTIONS: list[SectionBuilder] = [_sheets_due_section, _returned_sheets_section, _open_orders_section, _reopen_decisions_section]
-OFFICE_SECTIONS: list[SectionBuilder] = [_to_review_section, _reopen_requests_section, _replies_section, _orders_overdue_section]
+STAFF_SECTIONS: list[SectionBuilder] = [
+    _sheets_due_section, _returned_sheets_section, _open_orders_section, _reopen_decisions_section, _closeoff_decisions_section,
+]
+OFFICE_SECTIONS: list[SectionBuilder] = [
+    _to_review_section, _reopen_requests_section, _replies_section, _orders_overdue_section, _closeoff_requests_section,
+]
 LEADER_SECTIONS: list[SectionBuilder] = [_led_orders_section]
 
 # The hook for sections defined elsewhere, e.g. 销号 (close-off) and 延期 (extension) requests to decide and

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('actions', '0005_supervision_ladder'),
-        ('metrics', '0009_supervision_orders'),
+        ('metrics', '0010_closeoff_extension'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

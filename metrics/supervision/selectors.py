@@ -3,26 +3,30 @@
 from django.db import models
 from django.db.models import Count, Q, QuerySet, Sum
 
+from actions.choices import TaskStatus
 from actions.models import Milestone
 from metrics.choices import Light, OrderLevel
 from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Interview, OrderEvent, Reminder, SupervisionOrder
 
 
 def lagging_indicators(*, plan, week) -> QuerySet[IndicatorProgress]:
-    """Indicators with a red or a yellow light at the as-of week, red first, furthest behind first."""
+    """Indicators with a red or a yellow light at the as-of week, red first, furthest behind first; none of a
+    task closed off (已销号): the office verified it done."""
     return (
         IndicatorProgress.objects.filter(plan=plan, week=week, light__in=[Light.RED, Light.YELLOW])
+        .exclude(indicator__task__status=TaskStatus.CLOSED)
         .select_related("indicator__task__action", "indicator__task__lead_department")
         .order_by(models.Case(models.When(light=Light.RED, then=0), default=1), "gap_pp")
     )
 
 
 def overdue_milestones(*, plan, as_of) -> QuerySet:
-    """Milestones due by `as_of` and not done by then (the roll-up's rule), oldest first."""
+    """Milestones due by `as_of` and not done by then (the roll-up's rule), oldest first; none of a task closed off."""
     if as_of is None:
         return Milestone.objects.none()
     return (
         Milestone.objects.filter(task__action__plan=plan, planned_date__lte=as_of)
+        .exclude(task__status=TaskStatus.CLOSED)
         .filter(models.Q(done_date__isnull=True) | models.Q(done_date__gt=as_of))
         .select_related("task__action", "task__lead_department")
         .order_by("planned_date", "task__action__number", "task__number", "number")

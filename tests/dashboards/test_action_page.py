@@ -152,6 +152,10 @@ class ActionPageAccessTests:
         client.force_login(rolled.staff_a)
         assert 'method="post"' not in client.get(URL).content.decode().split("<main")[1]
 
+    def test_it_shows_before_any_roll_up(self, client, cast):
+        client.force_login(cast.leader)
+        assert client.get(URL).status_code == 200
+
 
 @pytest.mark.django_db
 class ActionPageQueryTests:

@@ -31,7 +31,7 @@ def objects(inbox, key) -> list:
 class StaffInboxTests:
     def test_it_lists_this_weeks_sheet_due_by_the_deadline(self, cast):
         inbox = inbox_items(user=cast.staff_a, today=TODAY)
-        assert keys(inbox) == ["sheets_due", "returned_sheets", "open_orders", "reopen_decisions"]
+        assert keys(inbox) == ["sheets_due", "returned_sheets", "open_orders", "reopen_decisions", "closeoff_decisions"]
         [item] = inbox.section("sheets_due").items
         assert item.obj.start == WEEK and item.obj.department == cast.dept_a
         assert item.deadline.strftime("%Y-%m-%d %H:%M") == "2022-05-20 17:00" and not item.overdue
@@ -105,7 +105,7 @@ class OfficeInboxTests:
         late = order(cast, cast.dept_b, number=3, deadline=datetime.date(2022, 5, 19))
         order(cast, number=4, deadline=datetime.date(2022, 5, 30))  # not late yet
         inbox = inbox_items(user=cast.supervisor, today=TODAY)
-        assert keys(inbox) == ["to_review", "reopen_requests", "replies_to_verify", "orders_overdue"]
+        assert keys(inbox) == ["to_review", "reopen_requests", "replies_to_verify", "orders_overdue", "closeoff_requests"]
         assert objects(inbox, "to_review") == [submitted]
         assert objects(inbox, "replies_to_verify") == [pending]
         assert objects(inbox, "orders_overdue") == [late]
@@ -218,3 +218,32 @@ class HomeLandingTests:
     def test_an_account_without_a_role_reads_the_overview(self, client, cast):
         client.force_login(make_user("nobody"))
         assert client.get(reverse("home")).url == reverse("metrics:overview")
+
+
+@pytest.mark.django_db
+class CloseOffInboxTests:
+    """销号 and 延期: the office sees the requests to decide, the unit the decisions on its own."""
+
+    def test_requests_reach_the_office_and_decisions_the_unit(self, cast):
+        from actions.models import Task
+        from metrics.closeoff.services import closeoff_decide, closeoff_request, extension_decide, extension_request
+
+        task = Task.objects.filter(action__plan=cast.plan, lead_department=cast.dept_a).order_by("pk").first()
+        Task.objects.filter(pk=task.pk).update(deadline=datetime.date(2022, 10, 31))
+        task.refresh_from_db()
+        proposal = closeoff_request(user=cast.staff_a, task=task, note="已全部完成，见佐证")
+        extension = extension_request(user=cast.staff_a, task=task, reason="征地未完成", new_deadline=datetime.date(2022, 11, 30))
+        office = inbox_items(user=cast.supervisor, today=TODAY)
+        assert objects(office, "closeoff_requests") == [proposal, extension]
+        assert "甲局" in office.section("closeoff_requests").items[0].title
+        assert office.section("closeoff_requests").items[0].url == reverse("metrics:task_closeoff", args=[task.pk])
+        assert objects(inbox_items(user=cast.staff_a, today=TODAY), "closeoff_decisions") == []
+
+        extension_decide(user=cast.supervisor, request=extension, grant=True)
+        closeoff_decide(user=cast.supervisor, request=proposal, accept=False, note="缺少验收报告")
+        assert objects(inbox_items(user=cast.supervisor, today=TODAY), "closeoff_requests") == []
+        unit = inbox_items(user=cast.staff_a, today=TODAY).section("closeoff_decisions")
+        assert {item.obj for item in unit.items} == {proposal, extension}
+        assert any("2022-11-30" in item.title for item in unit.items)
+        assert any(item.detail == "缺少验收报告" for item in unit.items)
+        assert objects(inbox_items(user=cast.staff_b, today=TODAY), "closeoff_decisions") == []
