@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from actions.choices import IndicatorKind, TaskStatus
@@ -241,6 +242,8 @@ class Outcome:
     interviews: int = 0
     skipped: bool = False
     red: list = field(default_factory=list)  # the orders that turned red in this run
+    new: list = field(default_factory=list)  # orders issued, not yet written
+    followed: list = field(default_factory=list)  # open orders whose reason follows the roll-up, not yet written
 
     @property
     def changed(self) -> int:
@@ -273,15 +276,13 @@ def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | N
     if order is None:
         if finding.level == HOLD:
             return
-        order = SupervisionOrder.objects.create(
+        # Written in one statement with the others after the loop (a plan's first run issues hundreds).
+        outcome.new.append(SupervisionOrder(
             plan=plan, subject_kind=finding.kind, subject_key=finding.key, indicator_id=finding.indicator_id,
             milestone_id=finding.milestone_id, department_id=finding.department_id, level=finding.level, found_level=finding.level,
             reason=finding.reason, week=week.start, issued_on=as_of, deadline=deadline,
-        )
-        _event(order, OrderEventKind.ISSUED, day=as_of, week=week.start, text=finding.reason)
+        ))
         outcome.issued += 1
-        if order.level == OrderLevel.RED:
-            outcome.red.append(order)
         return
     found = order.found_level if finding.level == HOLD else finding.level
     reason = finding.reason or order.reason  # the subject's state; the step's own words go to its event
@@ -307,8 +308,30 @@ def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | N
         _event(order, OrderEventKind.STEPPED_DOWN, day=as_of, week=week.start, text=reason)
         outcome.stepped_down += 1
     elif changed:
-        # Same level: the reason follows the latest roll-up (not a step of its own).
-        order.save(update_fields=["found_level", "reason", "week", "updated"])
+        # Same level: the reason follows the latest roll-up (not a step of its own); written after the loop.
+        outcome.followed.append(order)
+
+
+def _write_batched(week: Week, outcome: Outcome) -> None:
+    """The orders issued and the reasons that followed the roll-up, in a few statements."""
+    if outcome.new:
+        created = SupervisionOrder.objects.bulk_create(outcome.new)
+        if any(order.pk is None for order in created):  # a backend that cannot return the new ids
+            keys = [order.subject_key for order in created]
+            created = list(SupervisionOrder.objects.filter(plan=week.plan, subject_key__in=keys, closed_on__isnull=True))
+        OrderEvent.objects.bulk_create([
+            OrderEvent(order=order, kind=OrderEventKind.ISSUED, level=order.level, status=order.status, day=week.as_of,
+                       week=week.start, text=order.reason)
+            for order in created
+        ])
+        outcome.red.extend(order for order in created if order.level == OrderLevel.RED)
+        outcome.new = []
+    if outcome.followed:
+        now = timezone.now()
+        for order in outcome.followed:
+            order.updated = now
+        SupervisionOrder.objects.bulk_update(outcome.followed, ["found_level", "reason", "week", "updated"], batch_size=500)
+        outcome.followed = []
 
 
 def _close_closed_off(plan: Plan, week: Week, outcome: Outcome) -> None:
@@ -368,6 +391,7 @@ def issue_orders(week: Week) -> Outcome:
         if key not in seen and order.status in UNANSWERED and order.deadline < week.as_of:
             # Nothing new about the subject this week, but the reply is late: it climbs all the same.
             _apply(plan, week, Finding(key, order.subject_kind, order.department_id, HOLD, ""), order, outcome)
+    _write_batched(week, outcome)
     _close_closed_off(plan, week, outcome)
     _interviews(plan, week.as_of, outcome)
     OrderRun.objects.update_or_create(plan=plan, defaults={"week": week.start, "as_of": week.as_of, "at": clock.now()})
