@@ -19,6 +19,7 @@ from metrics.choices import CloseOffStatus, ExtensionStatus
 from metrics.closeoff.selectors import closeoff_check, task_evidence
 from metrics.models import CloseOffRequest, Evidence, ExtensionRequest
 from metrics.reporting.parsers import InputError, check_evidence
+from metrics.closeoff.signals import tasks_closed_off
 from planboard import clock
 from planboard.periods import Frequency, period_start
 
@@ -105,7 +106,10 @@ def closeoff_decide(*, user, request: CloseOffRequest, accept: bool, note: str =
     request.save()
     if accept:
         # A task that groups sub-tasks was judged on theirs too: they close with it.
-        Task.objects.filter(Q(pk=task.pk) | Q(parent=task)).update(status=TaskStatus.CLOSED, updated=clock.now())
+        closed = Task.objects.filter(Q(pk=task.pk) | Q(parent=task))
+        task_ids = list(closed.values_list("pk", flat=True))
+        closed.update(status=TaskStatus.CLOSED, updated=clock.now())
+        tasks_closed_off.send(sender=Task, plan=task.action.plan, task_ids=task_ids)
     return request
 
 

@@ -403,6 +403,27 @@ def issue_orders(week: Week) -> Outcome:
     return outcome
 
 
+@transaction.atomic
+def orders_close_for_tasks(*, plan: Plan, task_ids: list[int]) -> int:
+    """Close the open orders on tasks just closed off (已销号), on the day, without waiting for a roll-up."""
+    today = clock.today()
+    outcome = Outcome()
+    open_orders = SupervisionOrder.objects.select_for_update(of=("self",)).filter(plan=plan, closed_on__isnull=True).filter(
+        Q(indicator__task_id__in=task_ids) | Q(milestone__task_id__in=task_ids)
+    )
+    week = Week.of(plan, today, today)
+    for order in open_orders:
+        _apply(plan, week, Finding(order.subject_key, order.subject_kind, order.department_id, None, _("the task was closed off (已销号)")),
+               order, outcome)
+    if outcome.closed:
+        rescore_week(week)
+    return outcome.closed
+
+
+def on_tasks_closed_off(sender, plan: Plan, task_ids: list[int], **kwargs) -> None:
+    orders_close_for_tasks(plan=plan, task_ids=task_ids)
+
+
 def on_week_rolled_up(sender, week: Week, **kwargs) -> None:
     """Each full roll-up of a week runs the ladder (connected in metrics.apps)."""
     issue_orders(week)

@@ -313,3 +313,17 @@ def test_an_order_issued_by_hand_is_closed_by_the_office_only(plan):
     roll(plan, MAY9)
     order.refresh_from_db()
     assert order.is_open and order.level == OrderLevel.YELLOW
+
+
+def test_accepting_a_closeoff_closes_the_tasks_orders_at_once(plan):
+    from metrics.closeoff.services import closeoff_decide, closeoff_request
+
+    enter(plan, {w: 0.5 for w in weeks_from(D(2022, 1, 3), MAY30)})
+    roll(plan, MAY2)
+    order = indicator_order(plan)
+    staff = make_user("staff-a", role=Role.STAFF, departments=[Department.objects.get(code="a")])
+    office = make_user("office", role=Role.SUPERVISOR)
+    proposal = closeoff_request(user=staff, task=Task.objects.get(title="任务"), note="按计划调整，任务已完成")
+    closeoff_decide(user=office, request=proposal, accept=True)
+    order.refresh_from_db()
+    assert order.closed_on == TODAY and "已销号" in order.close_reason
