@@ -979,25 +979,32 @@ def _id_filter(column: str, ids) -> str:
     return f"AND {column} IN ({', '.join(str(i) for i in ids)})"
 
 
-@contextmanager
-def _without_nested_loops(*, whole_week: bool) -> Iterator[None]:
-    """The whole-week progress steps may not use nested loops (PostgreSQL, this transaction; restored after).
+# The whole-week progress steps join and group sets of thousands of rows (a million figures) whose row
+# estimates are often wrong: a week's progress rows are written, then read back in the same transaction,
+# long before autovacuum analyses them, so the statistics predate the week and the planner expects one row
+# where there are thousands. It then chose nested loops (the first roll-up of a never-rolled week ran for
+# minutes at 1 M figures) and sorted the figures for a GroupAggregate (an external sort spilling 75 MB)
+# where a hash aggregate keeps one group per (indicator, department) in memory. Hash joins and hash
+# aggregates cost about the same whatever the estimate, so these steps use nothing else. Incremental runs
+# (a few indicators) keep the planner's choice: index lookups in nested loops are what make them fast.
+WHOLE_WEEK_PLANNER = {"enable_nestloop": "off", "enable_sort": "off"}
 
-    A week's progress rows are written, then read back in the same transaction, long before autovacuum
-    analyses them: the statistics predate the week, the planner expects one row where there are thousands
-    and picks nested loops (the first roll-up of a never-rolled week ran for minutes at 1 M figures). Hash
-    and merge joins cost about the same whatever the estimate. Incremental runs (a few indicators) keep
-    nested loops: index lookups are what make them fast.
-    """
+
+@contextmanager
+def _whole_week_planner(*, whole_week: bool) -> Iterator[None]:
+    """WHOLE_WEEK_PLANNER for the statements inside (PostgreSQL, this transaction), restored after."""
     if connection.vendor != "postgresql" or not whole_week:
         yield
         return
+    before = {}
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('enable_nestloop'), set_config('enable_nestloop', 'off', true)")
-        before = cursor.fetchone()[0]
+        for name, value in WHOLE_WEEK_PLANNER.items():
+            cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+            before[name] = cursor.fetchone()[0]
     yield
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('enable_nestloop', %s, true)", [before])
+        for name, value in before.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 @transaction.atomic
@@ -1013,7 +1020,7 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
         _execute("SELECT set_config('jit', 'off', true)", {})
     params = _params(week, clock.now(), indicator_ids)
     only = _id_filter("p.indicator_id", indicator_ids)
-    with _without_nested_loops(whole_week=indicator_ids is None):
+    with _whole_week_planner(whole_week=indicator_ids is None):
         _write_inputs(week, params, only)
         _department_rows(week, params, only)
         _indicator_rows(week, params, only)
