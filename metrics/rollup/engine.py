@@ -518,7 +518,7 @@ WITH
 freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due) AS (VALUES
     {params["freq_sql"]}
 ),
-periods(frequency, period_start, due, is_current) AS (VALUES
+periods(frequency, period_start, due, is_current) AS MATERIALIZED (VALUES
     {params["periods_sql"]}
 ),
 plan_indicators AS NOT MATERIALIZED (
@@ -543,7 +543,9 @@ agg AS (
   FROM {T["figure"]} f
   JOIN plan_indicators i ON i.id = f.indicator_id
   JOIN freq ON freq.frequency = i.frequency
-  LEFT JOIN periods p ON p.frequency = i.frequency AND p.period_start = f.period_start
+  -- The date first: an incremental run loops over the periods for each figure, and comparing dates is
+  -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
+  LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
   WHERE f.period_start <= freq.cutoff
   GROUP BY f.indicator_id, f.department_id
 ),
@@ -729,15 +731,16 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
     A task that groups sub-tasks rolls up its own parts and every part of its sub-tasks; the action and
     the plan count each part once, whatever level of task it hangs on.
     """
+    # Incremental runs group only the touched tasks' and actions' parts (filtered before grouping, not after).
     touched_tasks = touched_actions = ""
     if indicator_ids is not None:
         ids = ", ".join(str(int(i)) for i in indicator_ids) or "0"
         touched_tasks = (
-            f"HAVING rolled_task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids})"
+            f"WHERE rolled_task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids})"
             f" UNION SELECT t.parent_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id WHERE i.id IN ({ids}))"
         )
         touched_actions = (
-            f"HAVING action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
+            f"WHERE action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
             f" WHERE i.id IN ({ids}))"
         )
     columns = [
@@ -788,9 +791,9 @@ task_parts AS (
   SELECT parts.*, t.parent_id FROM parts JOIN {T["task"]} t ON t.id = parts.task_id WHERE t.parent_id IS NOT NULL
 ),
 grouped AS (
-{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by="GROUP BY rolled_task_id " + touched_tasks)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by=touched_tasks + " GROUP BY rolled_task_id")}
 UNION ALL
-{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by="GROUP BY action_id " + touched_actions)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by=touched_actions + " GROUP BY action_id")}
 UNION ALL
 {group_sql.format(level_literal=sql_literal(RollupLevel.PLAN), subject=f"{sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", source="parts", group_by="")}
 ),
