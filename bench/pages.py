@@ -1,24 +1,30 @@
 """Benchmark of the dashboard pages on PostgreSQL under gunicorn, with about a million figures.
 
-    .venv/bin/python bench/pages.py [--requests 200] [--keep]
+    .venv/bin/python bench/pages.py [--requests 200] [--workers 3] [--seconds 5] [--keep]
 
 It creates its own database (planboard_bench_pages, dropped at the end unless --keep), fills it with
 `seed_demo --scale` (a synthetic 2030 plan, about 1,000,000 figures) plus the 2022 demo plan, rolls up
-the synthetic plan's last weeks with `manage.py rollup`, starts gunicorn on a free port of 127.0.0.1,
-and times, side by side in the same run, GET requests (signed in as a leader, keep-alive, one at a
-time) to:
-  - /healthz, a trivial Django view (the floor),
-  - the overview (/), an action page (/actions/1/) and an indicator page (/report/indicators/<id>/).
-It prints p50 and p95 per page and the overview's p95 against the goals (≤ 200 ms, ≤ 5× the floor).
+the synthetic plan's last weeks with `manage.py rollup`, starts gunicorn (3 workers) on a free port of
+127.0.0.1, signs in as the leader and prints:
+  - per page, one client at a time, pages in rotating blocks: p50 / p95 of the server time (gunicorn's
+    own request time, from its access log, not the client's) and the server CPU per request (the
+    workers' user + system time read from /proc around each block), for /healthz (a trivial view: the
+    floor), the overview, an action page and an indicator page;
+  - `ratio overview_vs_floor=` and `ratio action_vs_overview=` (p95), and the most CPU of any page;
+  - throughput at 1, 10 and 50 keep-alive clients (threads, a bounded run of --seconds each) for
+    /healthz, the overview and the action page: requests/s, client-side p50 / p95 / p99, errors.
 Requests go only to 127.0.0.1; gunicorn is stopped at the end.
 """
 
 import argparse
 import http.client
+import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -40,10 +46,72 @@ def percentile(values, p):
     return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered)) - 1))]
 
 
+def workers_cpu(master: int) -> float:
+    """User + system CPU seconds of the gunicorn master's worker processes so far."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # ppid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def server_times(access_log: Path, offset: int) -> dict:
+    """Per path, the request times (ms) gunicorn logged after `offset`."""
+    times = {}
+    with access_log.open() as log:
+        log.seek(offset)
+        for line in log:
+            path, status, micros = line.split()
+            times.setdefault(path, []).append(int(micros) / 1000)
+    return times
+
+
+def hammer(port: int, path: str, headers: dict, clients: int, seconds: float) -> dict:
+    """`clients` threads, each on its own keep-alive connection, requesting `path` for `seconds`."""
+    deadline = time.perf_counter() + seconds
+    times, errors = [], [0]
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            if ok:
+                times.append((time.perf_counter() - started) * 1000)
+            else:
+                errors[0] += 1
+        conn.close()
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if not times:
+        return {"rps": 0.0, "p50": 0.0, "p95": 0.0, "p99": 0.0, "errors": errors[0]}
+    return {"rps": len(times) / elapsed, "p50": statistics.median(times), "p95": percentile(times, 95),
+            "p99": percentile(times, 99), "errors": errors[0]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per page (after 10 warm-up ones)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument("--seconds", type=float, default=5, help="length of each throughput run")
     parser.add_argument("--keep", action="store_true", help="keep the database (and reuse it next time)")
     args = parser.parse_args()
 
@@ -53,6 +121,7 @@ def main():
         "ALLOWED_HOSTS": "127.0.0.1",
         "STATIC_MANIFEST": "0",
         "SECURE_COOKIES": "0",
+        "SECURE_SSL_REDIRECT": "0",  # plain http on loopback
         "LOG_LEVEL": "WARNING",
     })
     manage = [sys.executable, str(ROOT / "manage.py")]
@@ -91,9 +160,12 @@ def main():
     connection.close()
 
     port = free_port()
+    access_log = Path(tempfile.mkdtemp(prefix="planboard-bench-pages-")) / "access.log"
     gunicorn = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "planboard.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
+         "--workers", str(args.workers), "--log-level", "warning", "--backlog", "256",
+         # %(D)s: the time the worker spent on the request, in microseconds: server time, not client time.
+         "--access-logfile", str(access_log), "--access-logformat", "%(U)s %(s)s %(D)s"],
         cwd=ROOT, env=env,
     )
     try:
@@ -104,43 +176,62 @@ def main():
             except OSError:
                 time.sleep(0.1)
         pages = {
-            "floor: /healthz": "/healthz",
-            "overview /": "/",
-            "action /actions/1/": "/actions/1/",
-            f"indicator /report/indicators/{indicator.pk}/": f"/report/indicators/{indicator.pk}/",
+            "floor": "/healthz",
+            "overview": "/dashboards/",
+            "action": "/dashboards/actions/1/",
+            "indicator": f"/dashboards/indicators/{indicator.pk}/",
         }
-        results = {name: [] for name in pages}
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Cookie": cookie, "Host": "127.0.0.1"}
 
-        def get(path):
-            started = time.perf_counter()
-            conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+        def get(conn, path):
+            conn.request("GET", path, headers=headers)
             response = conn.getresponse()
             response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status != 200:
-                raise SystemExit(f"GET {path}: HTTP {response.status}")
-            return elapsed
+            return response.status, response.getheader("Location")
 
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for path in pages.values():
             for _ in range(10):
-                get(path)
-        # Interleaved, so that every page meets the same conditions.
-        for _ in range(args.requests):
+                status, location = get(conn, path)
+                if status != 200:
+                    raise SystemExit(f"GET {path}: HTTP {status} {location or ''}")
+        # One client, pages in rotating blocks (each page meets the same conditions), the workers' CPU
+        # time read around each block: server CPU per request, beside server time from the access log.
+        cpu = {name: 0.0 for name in pages}
+        block = max(1, args.requests // 4)
+        offset = access_log.stat().st_size
+        for _ in range(args.requests // block):
             for name, path in pages.items():
-                results[name].append(get(path))
+                before = workers_cpu(gunicorn.pid)
+                for _ in range(block):
+                    get(conn, path)
+                cpu[name] += workers_cpu(gunicorn.pid) - before
         conn.close()
+        server = server_times(access_log, offset)
+        load = {clients: {name: hammer(port, pages[name], headers, clients, args.seconds) for name in ("floor", "overview", "action")}
+                for clients in (1, 10, 50)}
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
 
-    print(f"figures in the database: {figures:,}; {args.requests} requests per page, gunicorn --workers {args.workers}")
-    for name, times in results.items():
-        print(f"  {name:40s} p50 {statistics.median(times):7.1f} ms   p95 {percentile(times, 95):7.1f} ms")
-    floor = percentile(results["floor: /healthz"], 95)
-    overview = percentile(results["overview /"], 95)
-    print(f"overview p95 {overview:.1f} ms: goal ≤ 200 ms {'met' if overview <= 200 else 'NOT met'}; "
-          f"{overview / floor:.1f}× the floor (goal ≤ 5×) {'met' if overview <= 5 * floor else 'NOT met'}")
+    n = block * (args.requests // block)
+    print(f"figures in the database: {figures:,}; {n} requests per page, one client, gunicorn --workers {args.workers}")
+    print("server time (gunicorn's request time) and server CPU (the workers' user + system time) per request:")
+    p95 = {}
+    for name, path in pages.items():
+        times = server[path]
+        p95[name] = percentile(times, 95)
+        print(f"  {name:10s} {path:32s} p50 {statistics.median(times):7.1f} ms   p95 {p95[name]:7.1f} ms   "
+              f"CPU {cpu[name] * 1000 / n:6.1f} ms")
+    print(f"ratio overview_vs_floor={p95['overview'] / p95['floor']:.1f}   (p95; goal overview <= 200 ms)")
+    print(f"ratio action_vs_overview={p95['action'] / p95['overview']:.1f}   (p95; goal <= 5)")
+    worst = max(cpu[name] * 1000 / n for name in pages if name != "floor")
+    print(f"most server CPU of a dashboard page: {worst:.1f} ms per request (goal <= 50 ms)")
+    print(f"throughput, gunicorn --workers {args.workers}, {args.seconds:g} s per run, keep-alive clients (client-side times):")
+    for clients, results in load.items():
+        for name, r in results.items():
+            print(f"  {clients:3d} clients  {name:10s} {r['rps']:7.1f} req/s   p50 {r['p50']:7.1f} ms   "
+                  f"p95 {r['p95']:7.1f} ms   p99 {r['p99']:7.1f} ms   errors {r['errors']}")
 
     close_database(DB, keep=args.keep)
 

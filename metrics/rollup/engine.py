@@ -48,6 +48,8 @@ The rules (see shared/DOMAIN.md):
 
 import datetime
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -529,10 +531,10 @@ WITH
 freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due) AS (VALUES
     {params["freq_sql"]}
 ),
-periods(frequency, period_start, due, is_current) AS (VALUES
+periods(frequency, period_start, due, is_current) AS MATERIALIZED (VALUES
     {params["periods_sql"]}
 ),
-plan_indicators AS (
+plan_indicators AS NOT MATERIALIZED (
   SELECT i.id, i.kind, i.direction, i.frequency, i.task_id
   FROM {T["indicator"]} i JOIN {T["task"]} t ON t.id = i.task_id JOIN {T["action"]} ac ON ac.id = t.action_id
   WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
@@ -554,7 +556,9 @@ agg AS (
   FROM {T["figure"]} f
   JOIN plan_indicators i ON i.id = f.indicator_id
   JOIN freq ON freq.frequency = i.frequency
-  LEFT JOIN periods p ON p.frequency = i.frequency AND p.period_start = f.period_start
+  -- The date first: an incremental run loops over the periods for each figure, and comparing dates is
+  -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
+  LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
   WHERE f.period_start <= freq.cutoff
   GROUP BY f.indicator_id, f.department_id
 ),
@@ -740,15 +744,16 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
     A task that groups sub-tasks rolls up its own parts and every part of its sub-tasks; the action and
     the plan count each part once, whatever level of task it hangs on.
     """
+    # Incremental runs group only the touched tasks' and actions' parts (filtered before grouping, not after).
     touched_tasks = touched_actions = ""
     if indicator_ids is not None:
         ids = ", ".join(str(int(i)) for i in indicator_ids) or "0"
         touched_tasks = (
-            f"HAVING rolled_task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids})"
+            f"WHERE rolled_task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids})"
             f" UNION SELECT t.parent_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id WHERE i.id IN ({ids}))"
         )
         touched_actions = (
-            f"HAVING action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
+            f"WHERE action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
             f" WHERE i.id IN ({ids}))"
         )
     columns = [
@@ -799,9 +804,9 @@ task_parts AS (
   SELECT parts.*, t.parent_id FROM parts JOIN {T["task"]} t ON t.id = parts.task_id WHERE t.parent_id IS NOT NULL
 ),
 grouped AS (
-{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by="GROUP BY rolled_task_id " + touched_tasks)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by=touched_tasks + " GROUP BY rolled_task_id")}
 UNION ALL
-{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by="GROUP BY action_id " + touched_actions)}
+{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by=touched_actions + " GROUP BY action_id")}
 UNION ALL
 {group_sql.format(level_literal=sql_literal(RollupLevel.PLAN), subject=f"{sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20))", task_id="NULL", action_id="NULL", source="parts", group_by="")}
 ),
@@ -1030,6 +1035,32 @@ week_rolled_up = Signal()
 def rescore_week(week: Week) -> None:
     """Step 5 again (scores and ranks) after the week's supervision orders moved: their deductions count."""
     _department_ranks(week, _params(week, clock.now(), None))
+# The whole-week progress steps join and group sets of thousands of rows (a million figures) whose row
+# estimates are often wrong: a week's progress rows are written, then read back in the same transaction,
+# long before autovacuum analyses them, so the statistics predate the week and the planner expects one row
+# where there are thousands. It then chose nested loops (the first roll-up of a never-rolled week ran for
+# minutes at 1 M figures) and sorted the figures for a GroupAggregate (an external sort spilling 75 MB)
+# where a hash aggregate keeps one group per (indicator, department) in memory. Hash joins and hash
+# aggregates cost about the same whatever the estimate, so these steps use nothing else. Incremental runs
+# (a few indicators) keep the planner's choice: index lookups in nested loops are what make them fast.
+WHOLE_WEEK_PLANNER = {"enable_nestloop": "off", "enable_sort": "off"}
+
+
+@contextmanager
+def _whole_week_planner(*, whole_week: bool) -> Iterator[None]:
+    """WHOLE_WEEK_PLANNER for the statements inside (PostgreSQL, this transaction), restored after."""
+    if connection.vendor != "postgresql" or not whole_week:
+        yield
+        return
+    before = {}
+    with connection.cursor() as cursor:
+        for name, value in WHOLE_WEEK_PLANNER.items():
+            cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
+            before[name] = cursor.fetchone()[0]
+    yield
+    with connection.cursor() as cursor:
+        for name, value in before.items():
+            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
 @transaction.atomic
@@ -1041,11 +1072,14 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
         # The aggregation over a year of figures keeps one group per (indicator, department); with the
         # default 4 MB PostgreSQL spills it to disk. This transaction only may use more.
         _execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM})
+        # Compiling these statements costs more than it saves (JIT took 1.3 s of a 1.6 s step at 1 M figures).
+        _execute("SELECT set_config('jit', 'off', true)", {})
     params = _params(week, clock.now(), indicator_ids)
     only = _id_filter("p.indicator_id", indicator_ids)
-    _write_inputs(week, params, only)
-    _department_rows(week, params, only)
-    _indicator_rows(week, params, only)
+    with _whole_week_planner(whole_week=indicator_ids is None):
+        _write_inputs(week, params, only)
+        _department_rows(week, params, only)
+        _indicator_rows(week, params, only)
     _department_scores(week, params, _id_filter("d.department_id", department_ids))
     _rollups(week, params, indicator_ids)
     _department_ranks(week, params)

@@ -1,0 +1,88 @@
+"""The roll-up's query plans on PostgreSQL: a never-rolled week must not be planned from stale statistics.
+
+When a week is rolled up for the first time, its progress rows are written and read back in the same
+transaction, while the tables' statistics still describe the weeks before it: the planner expects one row
+where there are thousands. With nested loops allowed it then chose them, and the first roll-up of a week
+at a million figures ran for minutes instead of about a second. These tests read the plans PostgreSQL
+chose for the statements that write the progress rows, as they run.
+"""
+
+import datetime
+import json
+
+import pytest
+from django.db import connection, transaction
+
+from actions.models import Plan
+from metrics.models import DepartmentIndicatorProgress, IndicatorProgress
+from metrics.rollup.engine import Week, rollup_week
+from tests.factories import seed_demo
+
+TODAY = datetime.date(2022, 5, 20)
+PROGRESS_TABLES = (IndicatorProgress._meta.db_table, DepartmentIndicatorProgress._meta.db_table)
+
+
+def node_types(plan: dict) -> list[str]:
+    """Every node of an EXPLAIN (FORMAT JSON) plan, depth first."""
+    return [plan["Node Type"], *(t for child in plan.get("Plans", []) for t in node_types(child))]
+
+
+class PlanRecorder:
+    """An execute wrapper that, before each statement writing a progress table, asks PostgreSQL for the
+    plan it would run the statement with (same transaction, same settings, same statistics)."""
+
+    def __init__(self):
+        self.plans = []
+
+    def __call__(self, execute, sql, params, many, context):
+        if any(f"INSERT INTO {table} " in sql for table in PROGRESS_TABLES):
+            raw = context["cursor"].cursor  # the driver's cursor: no wrapper runs twice
+            raw.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = raw.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+            table = next(t for t in PROGRESS_TABLES if f"INSERT INTO {t} " in sql)
+            self.plans.append((table, node_types(plan[0]["Plan"])))
+        return execute(sql, params, many, context)
+
+
+def analyze_progress_tables():
+    with connection.cursor() as cursor:
+        for table in PROGRESS_TABLES:
+            cursor.execute(f"ANALYZE {table}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+class RollupPlanTests:
+    @pytest.fixture
+    def plan(self, settings):
+        assert connection.vendor == "postgresql"
+        settings.PLANBOARD_TODAY = TODAY
+        seed_demo(verbosity=0)
+        plan = Plan.objects.get(year=TODAY.year)
+        # Statistics that know one rolled-up week only, as autovacuum leaves them after the first roll-up.
+        rollup_week(Week.of(plan, datetime.date(2022, 1, 3), TODAY))
+        analyze_progress_tables()
+        return plan
+
+    def test_it_writes_a_never_rolled_week_without_nested_loops(self, plan):
+        recorder = PlanRecorder()
+        with connection.execute_wrapper(recorder):
+            rollup_week(Week.of(plan, datetime.date(2022, 3, 7), TODAY))
+        written = {table for table, _ in recorder.plans}
+        assert written == set(PROGRESS_TABLES)  # the recorder saw every step that writes them
+        assert [(table, types) for table, types in recorder.plans if "Nested Loop" in types] == []
+        # Nor a sort of the figures for a GroupAggregate, which spilled to disk where a hash aggregate did not.
+        assert [(table, types) for table, types in recorder.plans if "Sort" in types] == []
+
+    def test_it_leaves_the_planner_as_it_was_for_the_rest_of_the_transaction(self, plan):
+        # A range of weeks, or a catch-up, runs in one transaction; an edit's incremental roll-up reads a
+        # few indicators through their indexes, so the whole-week rule must not outlive its steps.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT current_setting('enable_nestloop'), current_setting('enable_sort')")
+                before = cursor.fetchone()
+                rollup_week(Week.of(plan, datetime.date(2022, 3, 7), TODAY))
+                cursor.execute("SELECT current_setting('enable_nestloop'), current_setting('enable_sort')")
+                after = cursor.fetchone()
+        assert before == after == ("on", "on")
