@@ -107,6 +107,7 @@ class Drill:
             "DEBUG": "0",
             "STATIC_MANIFEST": "0",
             "SECURE_COOKIES": "0",
+            "SECURE_SSL_REDIRECT": "0",  # plain http on loopback
             "ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SETTINGS_MODULE": "planboard.settings",
             "PLANBOARD_TODAY": TODAY,
@@ -231,7 +232,7 @@ class Drill:
         eager = {**self.env, "CELERY_BROKER_URL": ""}  # seeding rolls up in-process
         subprocess.run([*manage, "migrate", "-v0"], check=True, env=eager, cwd=ROOT)
         started = time.monotonic()
-        subprocess.run([*manage, "seed_demo"], check=True, env=eager, cwd=ROOT, stdout=subprocess.DEVNULL)
+        subprocess.run([*manage, "seed_demo", "--force"], check=True, env=eager, cwd=ROOT, stdout=subprocess.DEVNULL)
         log(f"demo plan seeded and rolled up in {time.monotonic() - started:.0f} s")
         os.environ.update(self.env)
         sys.path.insert(0, str(ROOT))
