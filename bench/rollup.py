@@ -129,6 +129,22 @@ def main():
     rewrite, rewrite_floor, rewrite_ratio = paired(lambda: rollup_week(Week.of(plan, as_of, next(days))))
     rollup_week(week)
 
+    # The supervision ladder runs inside every full roll-up above (the week_rolled_up signal); alone here:
+    # issuing the week's orders afresh (a plan's first run), and judging the same week again (the hourly run).
+    from metrics.models import OrderRun, SupervisionOrder
+    from metrics.supervision.orders import issue_orders
+
+    def ladder_afresh():
+        SupervisionOrder.objects.filter(plan=plan).delete()
+        OrderRun.objects.filter(plan=plan).delete()
+        return issue_orders(week)
+
+    ladder_floor = floor()
+    started = time.perf_counter()
+    outcome = ladder_afresh()
+    ladder_first = time.perf_counter() - started
+    ladder_again, ladder_again_floor, ladder_again_ratio = paired(lambda: issue_orders(week))
+
     # The whole year, never rolled up, in a fresh process as an operator runs it; it reports its own
     # peak memory and its PostgreSQL backend's.
     probe = (
@@ -179,6 +195,10 @@ def main():
     print(f"ratio full_vs_floor={rewrite_ratio:.1f}   (goal <= 2)")
     print(f"hourly run, rows unchanged:           {hourly * 1000:8.0f} ms   (floor {hourly_floor * 1000:.0f} ms)")
     print(f"ratio hourly_vs_floor={hourly_ratio:.1f}   (goal <= 1.5)")
+    print(f"  (each full run includes the supervision ladder; alone, issuing the week's {outcome.issued:,} orders afresh: "
+          f"{ladder_first * 1000:.0f} ms, floor {ladder_floor * 1000:.0f} ms; judging the same week again: "
+          f"{ladder_again * 1000:.0f} ms, floor {ladder_again_floor * 1000:.0f} ms)")
+    print(f"ratio ladder_again_vs_floor={ladder_again_ratio:.2f}")
     print(f"incremental, edit in the current week: p50 {statistics.median(current):.1f} ms, "
           f"p95 {percentile(current, 95):.1f} ms ({len(current)} edits; goal p95 <= 50 ms; floor {edit_floor * 1000:.0f} ms)")
     print(f"incremental, edit in January:          p50 {statistics.median(early):.1f} ms, "

@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from actions.choices import IndicatorKind, TaskStatus
 from actions.models import Milestone, Plan
 from metrics.choices import ORDER_LEVELS, Light, OrderEventKind, OrderLevel, OrderStatus, OrderSubject
-from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Interview, OrderEvent, OrderRun, SupervisionOrder
+from metrics.models import DepartmentScore, IndicatorProgress, Interview, OrderEvent, OrderRun, SupervisionOrder
 from metrics.rollup.engine import Week, rescore_week
 from planboard import clock
 from planboard.formatting import Measure, pace, pct, progress, signed_pct
@@ -146,15 +146,20 @@ def order_subject(order) -> str:
 def _red_runs(plan: Plan, week: datetime.date, weeks: int) -> set[int]:
     """The indicators red in each of the `weeks` stored weeks up to `week`."""
     first = week - datetime.timedelta(days=7 * (weeks - 1))
+    red_now = IndicatorProgress.objects.filter(plan=plan, week=week, light=Light.RED).values("indicator_id")
     return set(
-        IndicatorProgress.objects.filter(plan=plan, week__gte=first, week__lte=week, light=Light.RED)
+        IndicatorProgress.objects.filter(plan=plan, week__gte=first, week__lte=week, light=Light.RED, indicator_id__in=red_now)
         .values("indicator_id").annotate(n=Count("week")).filter(n__gte=weeks).values_list("indicator_id", flat=True)
     )
 
 
 def indicator_findings(plan: Plan, week: datetime.date, open_keys: set[str]) -> list[Finding]:
+    # Only the rows that can open or move an order: red lights, pace alerts, and the subjects of open orders
+    # (a plan of thousands of indicators is mostly on schedule; the others are not read at all).
+    open_ids = [int(k.split(":")[1]) for k in open_keys if k.startswith("indicator:")]
     rows = (
         IndicatorProgress.objects.filter(plan=plan, week=week)
+        .filter(Q(light=Light.RED) | Q(pace_alert=True) | Q(indicator_id__in=open_ids))
         .exclude(indicator__kind=IndicatorKind.MILESTONE)
         .exclude(indicator__task__status=TaskStatus.CLOSED)
         .select_related("indicator__task__action__plan", "indicator__task__lead_department")
@@ -212,10 +217,8 @@ def milestone_findings(plan: Plan, as_of: datetime.date, open_keys: set[str]) ->
 
 
 def missing_findings(plan: Plan, week: datetime.date, open_keys: set[str]) -> list[Finding]:
-    rows = (
-        DepartmentIndicatorProgress.objects.filter(plan=plan, week=week)
-        .values("department_id").annotate(due=Sum("period_due"), entered=Sum("period_entered"))
-    )
+    # The unit's reports due and entered this period, as step 3 of the roll-up summed them for its score.
+    rows = DepartmentScore.objects.filter(plan=plan, week=week).values("department_id", due=F("period_due"), entered=F("period_entered"))
     findings = []
     for row in rows:
         key = f"missing:{row['department_id']}"
@@ -399,7 +402,8 @@ def issue_orders(week: Week) -> Outcome:
         rescore_week(week)  # the ranking's deductions read the orders as they now stand
     if outcome.red:
         order_turned_red.send(sender=SupervisionOrder, orders=outcome.red)
-    logger.info("Orders of plan %s at %s: %s", plan.pk, week.as_of, outcome)
+    logger.info("Orders of plan %s as of %s: %d issued, %d escalated, %d stepped down, %d closed, %d interviews opened",
+                plan.pk, week.as_of, outcome.issued, outcome.escalated, outcome.stepped_down, outcome.closed, outcome.interviews)
     return outcome
 
 
