@@ -101,3 +101,24 @@ class OrderLoopTests:
         page.wait_for_selector(".errorlist, .messages")
         assert OrderReply.objects.count() == 0
         assert page.locator("#reply-form").count() == 1
+
+    def test_the_office_closes_an_order_by_hand_and_issues_one_by_hand(self, live_server, behind, page):
+        login(page, live_server.url, "supervisor")
+        page.goto(f"{live_server.url}{behind.get_absolute_url()}")
+        page.fill("#close-form textarea[name=reason]", "已并入专项督查")
+        page.click("#close-form button")
+        page.wait_for_selector(".messages")
+        behind.refresh_from_db()
+        assert behind.closed_on is not None and behind.close_reason == "已并入专项督查"
+        assert "已并入专项督查" in page.locator("[data-field=close-reason]").inner_text()
+
+        page.goto(f"{live_server.url}/supervision/orders/")
+        page.select_option("#issue-form select[name=subject_kind]", "indicator")
+        page.select_option("#issue-form select[name=indicator]", str(behind.indicator_id))
+        page.select_option("#issue-form select[name=level]", "yellow")
+        page.fill("#issue-form textarea[name=reason]", "领导批示：加快进度")
+        page.click("#issue-form button")
+        page.wait_for_selector("#order-history")
+        order = SupervisionOrder.objects.get(closed_on__isnull=True, issued_by__username="supervisor")
+        assert (order.level, order.reason) == (OrderLevel.YELLOW, "领导批示：加快进度")
+        assert page.url.endswith(order.get_absolute_url())
