@@ -35,7 +35,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,8 +43,9 @@ from django.utils.translation import gettext as _
 from actions.choices import IndicatorKind, TaskStatus
 from actions.models import Milestone, Plan
 from metrics.choices import ORDER_LEVELS, Light, OrderEventKind, OrderLevel, OrderStatus, OrderSubject
-from metrics.models import DepartmentScore, IndicatorProgress, Interview, OrderEvent, OrderRun, SupervisionOrder
+from metrics.models import IndicatorProgress, Interview, OrderEvent, OrderRun, SupervisionOrder
 from metrics.rollup.engine import Week, rescore_week
+from metrics.supervision.selectors import missing_reports
 from planboard import clock
 from planboard.formatting import Measure, pace, pct, progress, signed_pct
 from planboard.periods import Frequency
@@ -217,17 +218,15 @@ def milestone_findings(plan: Plan, as_of: datetime.date, open_keys: set[str]) ->
 
 
 def missing_findings(plan: Plan, week: datetime.date, open_keys: set[str]) -> list[Finding]:
-    # The unit's reports due and entered this period, as step 3 of the roll-up summed them for its score.
-    rows = DepartmentScore.objects.filter(plan=plan, week=week).values("department_id", due=F("period_due"), entered=F("period_entered"))
-    findings = []
-    for row in rows:
-        key = f"missing:{row['department_id']}"
-        due, entered = row["due"] or 0, row["entered"] or 0
-        if due > entered:
-            findings.append(Finding(key, OrderSubject.MISSING_REPORT, row["department_id"], OrderLevel.BLUE,
-                                    missing_reason(due=due, entered=entered, week=week)))
-        elif key in open_keys:
-            findings.append(Finding(key, OrderSubject.MISSING_REPORT, row["department_id"], None,
+    missing = {row["department_id"]: row for row in missing_reports(plan=plan, week=week)}
+    findings = [
+        Finding(f"missing:{department_id}", OrderSubject.MISSING_REPORT, department_id, OrderLevel.BLUE,
+                missing_reason(due=row["due"], entered=row["entered"], week=week))
+        for department_id, row in missing.items()
+    ]
+    for key in open_keys:
+        if key.startswith("missing:") and int(key.split(":")[1]) not in missing:
+            findings.append(Finding(key, OrderSubject.MISSING_REPORT, int(key.split(":")[1]), None,
                                     _("every report due for the week of %(week)s is in") % {"week": week.isoformat()}))
     return findings
 
@@ -253,7 +252,8 @@ class Outcome:
         return self.issued + self.escalated + self.stepped_down + self.closed + self.interviews
 
 
-def _event(order: SupervisionOrder, kind: str, *, day: datetime.date, week: datetime.date | None, text: str, by=None, reply=None) -> OrderEvent:
+def order_step(order: SupervisionOrder, kind: str, *, day: datetime.date, week: datetime.date | None, text: str, by=None, reply=None) -> OrderEvent:
+    """Record a step of an order's history, with the level and status it has after the step (rules and hands alike)."""
     return OrderEvent.objects.create(
         order=order, kind=kind, level=order.level, status=order.status, day=day, week=week, text=text, by=by, reply=reply
     )
@@ -273,7 +273,7 @@ def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | N
             order.status, order.closed_on, order.close_reason = OrderStatus.CLOSED, as_of, finding.reason
             order.week = week.start
             order.save()
-            _event(order, OrderEventKind.CLOSED, day=as_of, week=week.start, text=finding.reason)
+            order_step(order, OrderEventKind.CLOSED, day=as_of, week=week.start, text=finding.reason)
             outcome.closed += 1
         return
     if order is None:
@@ -301,14 +301,14 @@ def _apply(plan: Plan, week: Week, finding: Finding, order: SupervisionOrder | N
     if rank(level) > rank(order.level):
         order.level, order.status, order.deadline = level, OrderStatus.AWAITING_REPLY, deadline
         order.save()
-        _event(order, OrderEventKind.ESCALATED, day=as_of, week=week.start, text=why)
+        order_step(order, OrderEventKind.ESCALATED, day=as_of, week=week.start, text=why)
         outcome.escalated += 1
         if level == OrderLevel.RED:
             outcome.red.append(order)
     elif rank(level) < rank(order.level):
         order.level = level
         order.save()
-        _event(order, OrderEventKind.STEPPED_DOWN, day=as_of, week=week.start, text=reason)
+        order_step(order, OrderEventKind.STEPPED_DOWN, day=as_of, week=week.start, text=reason)
         outcome.stepped_down += 1
     elif changed:
         # Same level: the reason follows the latest roll-up (not a step of its own); written after the loop.

@@ -1,12 +1,12 @@
 """Reads of the supervision pages (督查): lagging indicators, overdue milestones, missing reports, 催办; orders and 约谈."""
 
 from django.db import models
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet
 
 from actions.choices import TaskStatus
 from actions.models import Milestone
 from metrics.choices import Light, OrderLevel
-from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Interview, OrderEvent, Reminder, SupervisionOrder
+from metrics.models import DepartmentScore, IndicatorProgress, Interview, OrderEvent, Reminder, SupervisionOrder
 
 
 def lagging_indicators(*, plan, week) -> QuerySet[IndicatorProgress]:
@@ -34,11 +34,11 @@ def overdue_milestones(*, plan, as_of) -> QuerySet:
 
 
 def missing_reports(*, plan, week) -> list[dict]:
-    """Per department, the reports due in the as-of week's period and how many are missing (only those missing)."""
+    """Per department, the reports due in the as-of week's period and how many are missing (only those missing),
+    as the roll-up's step 3 summed them for the unit's score: the page and the supervision ladder read this."""
     rows = (
-        DepartmentIndicatorProgress.objects.filter(plan=plan, week=week)
-        .values("department_id", "department__name", "department__short_name")
-        .annotate(due=Sum("period_due"), entered=Sum("period_entered"))
+        DepartmentScore.objects.filter(plan=plan, week=week)
+        .values("department_id", "department__name", "department__short_name", due=F("period_due"), entered=F("period_entered"))
         .order_by("department__code")
     )
     out = []

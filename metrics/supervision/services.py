@@ -15,7 +15,7 @@ from metrics.choices import InterviewStatus, OrderEventKind, OrderLevel, OrderSt
 from metrics.models import Interview, OrderEvent, OrderReply, Reminder, SupervisionOrder
 from metrics.reporting.parsers import InputError, check_evidence
 from metrics.rollup.engine import Week, rescore_week
-from metrics.supervision.orders import order_turned_red, rank
+from metrics.supervision.orders import order_step, order_turned_red, rank
 from metrics.tasks import reminder_delivery_request
 from planboard import clock
 from planboard.periods import Frequency, in_plan_year, period_start
@@ -47,9 +47,8 @@ def reminder_record(
 
 
 def _event(order: SupervisionOrder, kind: str, *, user, text: str = "", reply: OrderReply | None = None) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order, kind=kind, level=order.level, status=order.status, day=clock.today(), week=None, by=user, text=text, reply=reply
-    )
+    """A step taken by hand, today (the ladder's `order_step`, with the user)."""
+    return order_step(order, kind, day=clock.today(), week=None, text=text, by=user, reply=reply)
 
 
 def _locked(order: SupervisionOrder) -> SupervisionOrder:
