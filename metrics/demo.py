@@ -282,10 +282,12 @@ def seed_scale(*, scale: Scale, batch_size: int = 10_000, progress=None) -> Plan
     weeks = [datetime.date.fromisocalendar(scale.year, w, 1) for w in range(1, scale.weeks + 1)]
     entered = timezone.make_aware(datetime.datetime(scale.year, 1, 1, 12))
     rng = random.Random(scale.year)
+    rates = [Decimal(str(round(rng.uniform(10, 30), 2))) for _ in assignments]
     batch, done = [], 0
-    for assignment in assignments:
-        rate = Decimal(str(round(rng.uniform(10, 30), 2)))
-        for start in weeks:
+    # Week by week, as units report: the table's rows lie in the order a real year's do (a week's figures
+    # together), which is what reads of a week's latest periods meet.
+    for start in weeks:
+        for assignment, rate in zip(assignments, rates):
             batch.append(Figure(
                 indicator_id=assignment.indicator_id, department_id=assignment.department_id, period_start=start,
                 value=rate, entered_at=entered + datetime.timedelta(days=(start - weeks[0]).days + 4),

@@ -75,7 +75,11 @@ class Figure(TimestampedModel):
                 name="figure_value_matches_state",
             ),
         ]
-        indexes = [models.Index(fields=["department", "period_start"], name="figure_department_period")]
+        indexes = [
+            models.Index(fields=["department", "period_start"], name="figure_department_period"),
+            # Running sums read a week's few latest periods of every indicator (metrics.rollup.engine).
+            models.Index(fields=["period_start"], name="figure_period"),
+        ]
 
     def __str__(self):
         return f"{self.indicator.name} · {self.department} · {self.period_start}"

@@ -240,15 +240,23 @@ def _periods_of(week: Week) -> dict:
     )
 
 
+def _due_by_now(week: Week, frequency: str) -> list[datetime.date]:
+    """The periods of a frequency whose report was due by the end of the as-of day (judged_until)."""
+    as_of_end = judged_until(week)
+    return [start for start, due in _periods_of(week)[frequency] if due <= as_of_end]
+
+
+def _latest_due(week: Week, frequency: str) -> datetime.date | None:
+    return max(_due_by_now(week, frequency), default=None)
+
+
 def _frequency_values(week: Week) -> tuple[str, dict]:
     """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due,
     latest_due): latest_due is the latest period whose report was due by the end of the as-of day."""
     values = _Values("fq")
-    as_of_end = judged_until(week)
-    periods = _periods_of(week)
     for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
         i = _frequency_inputs(frequency, week)
-        due_by_now = [start for start, due in periods[frequency] if due <= as_of_end]
+        due_by_now = _due_by_now(week, frequency)
         cells_due = len(due_by_now)
         values.add(
             (frequency.value, "VARCHAR(10)"), (i["cutoff"], "DATE"), (i["checkpoint_cutoff"], "DATE"),
@@ -342,8 +350,12 @@ def _clamp(expr: str) -> str:
 # cp_passed, recent_periods, left_half, left_year, no_cutoff, no_share, ms_due, ms_on_time, ms_overdue,
 # ms_late, ms_due_soon, cp_ms_overdue, missing (1: a report of the latest due period is missing); to the
 # measure columns.
+# The three steps are MATERIALIZED: each refers to the one before by name many times, and inlined, every
+# reference would copy the expression below it (`completion` into every CASE of `gap`, `gap` into every CASE of
+# the light…). The copies cost more to plan than an incremental run's rows cost to compute (13 ms of planning
+# against 8 ms of execution for one indicator) and are evaluated again for every row of a full run.
 MEASURES_SQL = f"""
-calc AS (
+calc AS MATERIALIZED (
   SELECT base.*,
     CASE
       WHEN kind = {MILESTONE} THEN CASE WHEN ms_due > 0 THEN ms_on_time * 100.0 / ms_due END
@@ -353,7 +365,7 @@ calc AS (
     share * 100.0 AS schedule
   FROM base
 ),
-gapped AS (
+gapped AS MATERIALIZED (
   SELECT calc.*,
     CASE
       WHEN completion IS NULL AND kind NOT IN {RATES} THEN NULL
@@ -383,7 +395,7 @@ gapped AS (
     CASE WHEN recent_periods > 0 THEN COALESCE(recent_total, 0) * 1.0 / recent_periods END AS pace
   FROM calc
 ),
-measured AS (
+measured AS MATERIALIZED (
   SELECT gapped.*,
     CASE
       WHEN kind = {MILESTONE} AND ms_due + ms_due_soon = 0 THEN {NONE}
@@ -519,9 +531,117 @@ SCHEDULE_COLUMNS = """    prog.schedule_share AS share, prog.checkpoint_passed A
 MILESTONE_COLUMNS = """    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time, COALESCE(ms.overdue, 0) AS ms_overdue,
     COALESCE(ms.late, 0) AS ms_late, COALESCE(ms.due_soon, 0) AS ms_due_soon, COALESCE(ms.cp_overdue, 0) AS cp_ms_overdue"""
 
+# Step 2's figure aggregates, per (indicator, department): the amounts and counts of every figure up to the
+# cutoff, and the reporting cells. A figure's value is null exactly when it is "not applicable" (a check
+# constraint says so).
+AGG_FROM_FIGURES = """
+  SELECT f.indicator_id, f.department_id,
+    SUM(f.value) AS total,
+    SUM(CASE WHEN f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
+    SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
+    COUNT(*) AS n,
+    COUNT(*) - COUNT(f.value) AS na,
+    MAX(CASE WHEN f.value IS NOT NULL THEN f.period_start END) AS last_reported,
+    MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
+    SUM(CASE WHEN p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
+    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered,
+    SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
+  FROM {figure} f
+  JOIN plan_indicators i ON i.id = f.indicator_id
+  JOIN freq ON freq.frequency = i.frequency
+  -- The date first: an incremental run loops over the periods for each figure, and comparing dates is
+  -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
+  LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
+  WHERE f.period_start <= freq.cutoff {kinds}
+  GROUP BY f.indicator_id, f.department_id
+"""
 
-def _department_rows(week: Week, params: dict, only: str) -> None:
-    """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells."""
+# Running sums (`carry`): an amount's or a count's cumulative columns are the week before's stored ones plus
+# what the periods after that week's cutoff add; the recent pace and the cells of the current and the latest
+# due period are read from the figures, as are rates (their latest value) whole. Only the figures from
+# `scan_from` (about the last four periods) are read instead of the year's.
+AGG_CARRIED = f"""
+delta AS (
+  SELECT f.indicator_id, f.department_id,
+    SUM(CASE WHEN f.period_start > c.prev_cutoff THEN f.value END) AS total,
+    SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
+    SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
+    SUM(CASE WHEN f.period_start > c.prev_cutoff THEN 1 ELSE 0 END) AS n,
+    SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.value IS NULL THEN 1 ELSE 0 END) AS na,
+    SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END)
+      AS cells_on_time,
+    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered,
+    SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
+  FROM {{figure}} f
+  JOIN plan_indicators i ON i.id = f.indicator_id AND i.kind IN {SUMMED}
+  JOIN freq ON freq.frequency = i.frequency
+  JOIN carry c ON c.frequency = i.frequency
+  LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
+  WHERE f.period_start IN ({{carry_periods}}) AND f.period_start <= freq.cutoff AND f.period_start >= c.scan_from
+  GROUP BY f.indicator_id, f.department_id
+),
+agg AS (
+  SELECT * FROM ({AGG_FROM_FIGURES.replace("{kinds}", f"AND i.kind NOT IN {SUMMED}")}) rates_whole
+  UNION ALL
+  SELECT a.indicator_id, a.department_id,
+    CASE WHEN prev.actual IS NULL THEN delta.total WHEN delta.total IS NULL THEN prev.actual ELSE prev.actual + delta.total END,
+    CASE WHEN prev.checkpoint_actual IS NULL THEN delta.cp_total WHEN delta.cp_total IS NULL THEN prev.checkpoint_actual
+      ELSE prev.checkpoint_actual + delta.cp_total END,
+    delta.recent_total,
+    COALESCE(prev.figure_count, 0) + COALESCE(delta.n, 0), COALESCE(prev.na_count, 0) + COALESCE(delta.na, 0),
+    CAST(NULL AS DATE), CAST(NULL AS DATE),
+    COALESCE(prev.cells_entered, 0) + COALESCE(delta.cells_entered, 0),
+    COALESCE(prev.cells_on_time, 0) + COALESCE(delta.cells_on_time, 0),
+    COALESCE(delta.period_entered, 0), COALESCE(delta.latest_entered, 0)
+  FROM {{assignment}} a
+  JOIN plan_indicators i ON i.id = a.indicator_id AND i.kind IN {SUMMED}
+  LEFT JOIN {{dprog}} prev ON prev.week = %(previous)s AND prev.indicator_id = a.indicator_id AND prev.department_id = a.department_id
+  LEFT JOIN delta ON delta.indicator_id = a.indicator_id AND delta.department_id = a.department_id
+),"""
+
+
+def _agg_sql(carry: bool, params: dict) -> str:
+    if carry:
+        return AGG_CARRIED.format(carry_periods=params["carry_periods_sql"], **T)
+    return "agg AS (" + AGG_FROM_FIGURES.format(kinds="", **T) + "\n),"
+
+
+def _carry_values(week: Week) -> tuple[str, dict]:
+    """carry(frequency, prev_cutoff, prev_latest_due, scan_from): where the week before's stored sums end."""
+    values = _Values("cy")
+    starts = []
+    before = Week.of(week.plan, week.previous, clock.today())
+    never = datetime.date(1, 1, 1)  # the week before counted nothing of this frequency yet
+    current = {frequency: reporting_period(week.as_of, frequency) for frequency in (Frequency.WEEKLY, Frequency.MONTHLY)}
+    for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
+        now_, then = _frequency_inputs(frequency, week), _frequency_inputs(frequency, before)
+        prev_cutoff = then["cutoff"] or never
+        prev_latest_due = _latest_due(before, frequency) or never
+        reads = [prev_cutoff + datetime.timedelta(days=1), prev_latest_due + datetime.timedelta(days=1), current[frequency]]
+        reads += [day for day in (now_["recent_from"], _latest_due(week, frequency)) if day]
+        scan_from = min(reads)
+        values.add((frequency.value, "VARCHAR(10)"), (prev_cutoff, "DATE"), (prev_latest_due, "DATE"), (scan_from, "DATE"))
+        if now_["cutoff"]:
+            starts += [start for start, _ in _periods_of(week)[frequency] if scan_from <= start <= now_["cutoff"]]
+    # The periods to read, listed: a condition on the figures alone, which their index on the period serves
+    # (a range would also read every weekly figure since the monthly window's start).
+    listed = {f"cp{n}": connection.ops.adapt_datefield_value(start) for n, start in enumerate(sorted(set(starts)) or [never])}
+    in_list = ", ".join(_typed(f"%({name})s", "DATE") for name in listed)
+    return values.sql, {**values.params, **listed, "carry_periods_sql": in_list}
+
+
+def _carry_values_sql(params: dict) -> str:
+    return f"""carry(frequency, prev_cutoff, prev_latest_due, scan_from) AS (VALUES
+    {params["carry_sql"]}
+),"""
+
+
+def _department_rows(week: Week, params: dict, only: str, *, carry: bool = False) -> None:
+    """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells.
+
+    With `carry`, amounts and counts start from the week before's stored rows (running sums, `_agg_sql`)."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "department_id", *MEASURE_COLUMNS,
         "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered", "latest_reported",
@@ -534,34 +654,13 @@ freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_
 periods(frequency, period_start, due, is_current) AS MATERIALIZED (VALUES
     {params["periods_sql"]}
 ),
+{_carry_values_sql(params) if carry else ""}
 plan_indicators AS NOT MATERIALIZED (
   SELECT i.id, i.kind, i.direction, i.frequency, i.task_id
   FROM {T["indicator"]} i JOIN {T["task"]} t ON t.id = i.task_id JOIN {T["action"]} ac ON ac.id = t.action_id
   WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
 ),
-agg AS (
-  SELECT f.indicator_id, f.department_id,
-    -- A figure's value is null exactly when it is "not applicable" (a check constraint says so).
-    SUM(f.value) AS total,
-    SUM(CASE WHEN f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
-    SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
-    COUNT(*) AS n,
-    COUNT(*) - COUNT(f.value) AS na,
-    MAX(CASE WHEN f.value IS NOT NULL THEN f.period_start END) AS last_reported,
-    MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
-    SUM(CASE WHEN p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
-    SUM(CASE WHEN p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
-    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered,
-    SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
-  FROM {T["figure"]} f
-  JOIN plan_indicators i ON i.id = f.indicator_id
-  JOIN freq ON freq.frequency = i.frequency
-  -- The date first: an incremental run loops over the periods for each figure, and comparing dates is
-  -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
-  LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
-  WHERE f.period_start <= freq.cutoff
-  GROUP BY f.indicator_id, f.department_id
-),
+{_agg_sql(carry, params)}
 rates AS (
   -- The latest reported rate (and the latest by the checkpoint) of growth rates and ratios.
   SELECT agg.indicator_id, agg.department_id, latest.value AS latest, cp_latest.value AS cp_latest
@@ -1063,9 +1162,24 @@ def _whole_week_planner(*, whole_week: bool) -> Iterator[None]:
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
+def carries(*, vendor: str | None = None) -> bool:
+    """Whether running sums may be used here: on PostgreSQL, whose NUMERIC sums are exact, so a week carried
+    from the week before is identical to one recomputed from the figures (tested). SQLite adds decimals as
+    floats, where a running sum and a recomputation could differ in the last digit: it always recomputes."""
+    return (vendor or connection.vendor) == "postgresql"
+
+
 @transaction.atomic
-def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
-    """Compute and store one week of a plan: every indicator, or only those given (incremental)."""
+def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: bool = False) -> None:
+    """Compute and store one week of a plan: every indicator, or only those given (incremental).
+
+    `carry`: the week before's rows of the same indicators were just computed in the same run (a range of
+    weeks in order, or the weeks after a late edit), so its stored sums may be carried forward instead of
+    adding up the year's figures again (running sums; PostgreSQL only, see `carries`). A single week's run —
+    the hourly one, a day's first — never carries: it recomputes from the figures, which is also the check
+    that the running sums agree with them.
+    """
+    carry = carry and carries()
     if connection.vendor == "postgresql":
         # Two workers rolling up the same plan and week take turns instead of deadlocking on the upserts.
         _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": week.plan.pk, "week": week.start.toordinal()})
@@ -1075,10 +1189,13 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None) -> None:
         # Compiling these statements costs more than it saves (JIT took 1.3 s of a 1.6 s step at 1 M figures).
         _execute("SELECT set_config('jit', 'off', true)", {})
     params = _params(week, clock.now(), indicator_ids)
+    if carry:
+        params["carry_sql"], carry_params = _carry_values(week)
+        params.update(carry_params)
     only = _id_filter("p.indicator_id", indicator_ids)
     with _whole_week_planner(whole_week=indicator_ids is None):
         _write_inputs(week, params, only)
-        _department_rows(week, params, only)
+        _department_rows(week, params, only, carry=carry)
         _indicator_rows(week, params, only)
     _department_scores(week, params, _id_filter("d.department_id", department_ids))
     _rollups(week, params, indicator_ids)

@@ -80,13 +80,22 @@ def rollup_plan_week(*, plan: Plan, day: datetime.date | None = None) -> Rollup:
 
 
 def rollup_plan_weeks(
-    *, plan: Plan, first: datetime.date, last: datetime.date, progress: Callable[[int, int, Week], None] | None = None
+    *,
+    plan: Plan,
+    first: datetime.date,
+    last: datetime.date,
+    progress: Callable[[int, int, Week], None] | None = None,
+    from_figures: bool = False,
 ) -> list[Week]:
-    """Recompute a range of weeks in order (ranks compare with the week before), e.g. after late edits."""
+    """Recompute a range of weeks in order (ranks compare with the week before), e.g. after late edits.
+
+    The first week is recomputed from the figures; each later one carries the running sums of the week
+    before it, just written by this run (engine.rollup_week's `carry`), unless `from_figures`: every week
+    from the figures, the slow check (`manage.py rollup --from-figures`)."""
     weeks = _weeks(plan, first, last)
     with _clearing_stale_mark(plan, weeks):
         for n, week in enumerate(weeks, start=1):
-            rollup_week(week)
+            rollup_week(week, carry=n > 1 and not from_figures)
             if progress:
                 progress(n, len(weeks), week)
     return weeks
@@ -152,11 +161,16 @@ def rollup_touched(
     stored = dict(
         Rollup.objects.filter(plan=plan, subject=f"plan:{plan.pk}", week__in=[w.start for w in weeks]).values_list("week", "as_of")
     )
+    # Each week after the first carries the running sums of the week before it, just recomputed here for
+    # the same indicators (or for all of them); a whole week follows a partial one from the figures.
+    whole_before = None
     for week in weeks:
         if stored.get(week.start) == week.as_of:
-            rollup_week(week, indicator_ids=indicator_ids, department_ids=department_ids)
+            rollup_week(week, indicator_ids=indicator_ids, department_ids=department_ids, carry=whole_before is not None)
+            whole_before = False
         else:
-            rollup_week(week)  # never rolled up, or its as-of day has moved on: do the whole week
+            rollup_week(week, carry=bool(whole_before))  # never rolled up, or its as-of day has moved on: the whole week
+            whole_before = True
     return len(weeks)
 
 

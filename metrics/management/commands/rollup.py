@@ -20,8 +20,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         add_plan_options(parser)
         parser.add_argument("--from", dest="first", type=datetime.date.fromisoformat, help="first week to recompute (YYYY-MM-DD)")
+        parser.add_argument(
+            "--from-figures", action="store_true",
+            help="recompute every week of the range from the figures instead of carrying the week before's "
+            "running sums (slower; the same rows, which makes it a check)",
+        )
 
-    def handle(self, *args, plan=None, as_of=None, first=None, **options):
+    def handle(self, *args, plan=None, as_of=None, first=None, from_figures=False, **options):
         plan = get_plan(plan)
         last = as_of or today()
         started = time.monotonic()
@@ -39,7 +44,7 @@ class Command(BaseCommand):
             if first is None and as_of is None:
                 rollup_plan_catch_up(plan=plan, progress=progress)
             else:
-                rollup_plan_weeks(plan=plan, first=first or last, last=last, progress=progress)
+                rollup_plan_weeks(plan=plan, first=first or last, last=last, progress=progress, from_figures=from_figures)
         except DatabaseError as exc:
             self.stdout.write("")
             raise CommandError(self._failed(plan, first or last, exc)) from exc
