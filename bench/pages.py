@@ -12,11 +12,15 @@ the synthetic plan's last weeks with `manage.py rollup`, starts gunicorn (3 work
     floor), the overview, an action page and an indicator page;
   - `ratio overview_vs_floor=` and `ratio action_vs_overview=` (p95), and the most CPU of any page;
   - throughput at 1, 10 and 50 keep-alive clients (threads, a bounded run of --seconds each) for
-    /healthz, the overview and the action page: requests/s, client-side p50 / p95 / p99, errors.
+    /healthz, the overview, the action page and a sheet save (a staff member of a unit posting 50 weekly
+    figures of the current week, each save changing all of them; its roll-up is queued on Redis as in
+    production, and no worker runs it): requests/s, client-side p50 / p95 / p99, errors (an answer other
+    than the page, or than the redirect after a save).
 Requests go only to 127.0.0.1; gunicorn is stopped at the end.
 """
 
 import argparse
+import datetime
 import http.client
 import os
 import socket
@@ -26,11 +30,15 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 from _database import ROOT, close_database, open_database
 
 DB = "planboard_bench_pages"
+SHEET = 50  # figures per sheet save
+CSRF = "b" * 32
+BROKER = "redis://127.0.0.1:6379/13"  # the CSRF cookie's secret, posted back as the form's token (Django accepts the unmasked secret)
 YEAR = 2030
 TODAY = f"{YEAR}-12-29"
 
@@ -70,20 +78,24 @@ def server_times(access_log: Path, offset: int) -> dict:
     return times
 
 
-def hammer(port: int, path: str, headers: dict, clients: int, seconds: float) -> dict:
-    """`clients` threads, each on its own keep-alive connection, requesting `path` for `seconds`."""
+def hammer(port: int, request, clients: int, seconds: float) -> dict:
+    """`clients` threads, each on its own keep-alive connection, for `seconds`: request(client number) gives
+    (method, path, body, headers, expected status, callback after a success)."""
     deadline = time.perf_counter() + seconds
     times, errors = [], [0]
 
-    def client():
+    def client(number):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while time.perf_counter() < deadline:
+            method, path, body, headers, expected, done = request(number)
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers=headers)
+                conn.request(method, path, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
-                ok = response.status == 200
+                ok = response.status == expected
+                if ok and done:
+                    done()
             except (OSError, http.client.HTTPException):
                 ok = False
                 conn.close()
@@ -95,7 +107,7 @@ def hammer(port: int, path: str, headers: dict, clients: int, seconds: float) ->
         conn.close()
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -157,6 +169,31 @@ def main():
     session[HASH_SESSION_KEY] = leader.get_session_auth_hash()
     session.create()
     cookie = f"sessionid={session.session_key}; django_language=zh-hans"
+    # Sheet saves: client n is a staff member of bench unit n % 40 and saves SHEET of its weekly figures of
+    # the current week (disjoint between clients), each save changing all of them.
+    from actions.models import Department
+    from metrics.models import Figure as F
+    from planboard.roles import Role
+    from tests.factories import make_user
+
+    week = datetime.date.fromisoformat(TODAY) - datetime.timedelta(days=6)
+    savers = []
+    departments = list(Department.objects.filter(code__startswith="bench-").order_by("code"))
+    for n in range(50):
+        department = departments[n % len(departments)]
+        username = f"bench-staff-{n}"
+        user = get_user_model().objects.filter(username=username).first() or make_user(
+            username, role=Role.STAFF, departments=[department])
+        staff = SessionStore()
+        staff[SESSION_KEY] = str(user.pk)
+        staff[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        staff[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        staff.create()
+        ids = list(Indicator.objects.filter(task__action__plan=plan, assignments__department=department)
+                   .order_by("pk").values_list("pk", flat=True))
+        ids = ids[(n // len(departments)) * SHEET:][:SHEET]
+        versions = dict(F.objects.filter(department=department, period_start=week, indicator__in=ids).values_list("indicator_id", "version"))
+        savers.append({"department": department.code, "session": staff.session_key, "ids": ids, "versions": versions, "turn": 0})
     connection.close()
 
     port = free_port()
@@ -166,7 +203,9 @@ def main():
          "--workers", str(args.workers), "--log-level", "warning", "--backlog", "256",
          # %(D)s: the time the worker spent on the request, in microseconds: server time, not client time.
          "--access-logfile", str(access_log), "--access-logformat", "%(U)s %(s)s %(D)s"],
-        cwd=ROOT, env=env,
+        # A save queues its roll-up as in production: a message to a broker (Redis, database 13, emptied at the
+        # end), which no worker reads here; without a broker it would run inside the timed request.
+        cwd=ROOT, env={**env, "CELERY_BROKER_URL": BROKER, "CELERY_RESULT_BACKEND": BROKER},
     )
     try:
         for _ in range(100):
@@ -208,11 +247,37 @@ def main():
                 cpu[name] += workers_cpu(gunicorn.pid) - before
         conn.close()
         server = server_times(access_log, offset)
-        load = {clients: {name: hammer(port, pages[name], headers, clients, args.seconds) for name in ("floor", "overview", "action")}
+        def page(path):
+            return lambda number: ("GET", path, None, headers, 200, None)
+
+        sheet_url = f"/report/?department={{department}}&frequency=weekly&period={week.isoformat()}"
+
+        def save(number):
+            saver = savers[number]
+            saver["turn"] += 1
+            fields = {"csrfmiddlewaretoken": CSRF, "department": saver["department"], "frequency": "weekly",
+                      "period": week.isoformat(), "action": "save"}
+            for pk in saver["ids"]:
+                fields[f"v-{pk}"] = str(10 + saver["turn"] % 2)  # alternate: every save changes every figure
+                fields[f"note-{pk}"] = ""
+                fields[f"ver-{pk}"] = str(saver["versions"].get(pk, 0))
+
+            def saved():
+                for pk in saver["ids"]:
+                    saver["versions"][pk] = saver["versions"].get(pk, 0) + 1
+
+            return ("POST", sheet_url.format(department=saver["department"]), urllib.parse.urlencode(fields),
+                    {"Cookie": f"sessionid={saver['session']}; csrftoken={CSRF}; django_language=zh-hans", "Host": "127.0.0.1",
+                     "Content-Type": "application/x-www-form-urlencoded"}, 302, saved)
+
+        requests = {"floor": page(pages["floor"]), "overview": page(pages["overview"]), "action": page(pages["action"]),
+                    "sheet save": save}
+        load = {clients: {name: hammer(port, request, clients, args.seconds) for name, request in requests.items()}
                 for clients in (1, 10, 50)}
     finally:
         gunicorn.terminate()
         gunicorn.wait(timeout=30)
+        subprocess.run(["redis-cli", "-n", "13", "flushdb"], check=False, stdout=subprocess.DEVNULL)
 
     n = block * (args.requests // block)
     print(f"figures in the database: {figures:,}; {n} requests per page, one client, gunicorn --workers {args.workers}")

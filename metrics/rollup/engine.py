@@ -38,6 +38,10 @@ The rules (see shared/DOMAIN.md):
   share, no figures, all not applicable, no period closed yet, schedule not started, no milestone due).
 * Sub-tasks (the speech's second level): a task that groups sub-tasks rolls up its own parts and all
   of its sub-tasks' parts; actions and the plan count every part once.
+* Running sums: a range of weeks rolled up in order (a catch-up, `rollup --from`, the weeks after a late
+  edit) carries each week's cumulative amounts and counts from the week before's stored rows, just written
+  by the same run, plus the figures of the periods since (`carry`, PostgreSQL); a single week's run
+  recomputes from the figures. Both leave the same rows (tests/metrics/test_running_sums.py).
 * Unit score (比武打擂, step 5): the plan-weighted mean of the parts a unit has — its own indicators
   against schedule (capped at 100), the tasks it leads against schedule (their stored task roll-ups,
   capped at 100, each once), milestones of its tasks on time, its reports on time — scaled to the
@@ -192,9 +196,11 @@ def judged_until(week: Week) -> datetime.datetime:
     return min(end, clock.now()) if week.as_of >= clock.today() else end
 
 
-def _typed(value, sql_type: str) -> str:
+def _typed(value, sql_type: str, *, cast: bool | None = None) -> str:
     """A placeholder, cast on PostgreSQL (VALUES lists need their types said; NULLs have none)."""
-    return f"CAST({value} AS {sql_type})" if connection.vendor == "postgresql" else value
+    if cast is None:
+        cast = connection.vendor == "postgresql"
+    return f"CAST({value} AS {sql_type})" if cast else value
 
 
 class _Values:
@@ -202,9 +208,11 @@ class _Values:
 
     def __init__(self, prefix: str):
         self.prefix, self.rows, self.params = prefix, [], {}
+        # Looked up once: each lookup through the connection proxy costs more than the cell it serves.
+        self.ops, self.cast = connection.ops, connection.vendor == "postgresql"
 
     def add(self, *cells) -> None:
-        ops, row = connection.ops, []
+        ops, row = self.ops, []
         for cell in cells:
             name = f"{self.prefix}{len(self.params)}"
             value, sql_type = cell
@@ -213,7 +221,7 @@ class _Values:
             elif sql_type == "TIMESTAMPTZ":
                 value = ops.adapt_datetimefield_value(value)
             self.params[name] = value
-            row.append(_typed(f"%({name})s", sql_type))
+            row.append(_typed(f"%({name})s", sql_type, cast=self.cast))
         self.rows.append(f"({', '.join(row)})")
 
     @property
@@ -1162,11 +1170,11 @@ def _whole_week_planner(*, whole_week: bool) -> Iterator[None]:
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
 
 
-def carries(*, vendor: str | None = None) -> bool:
+def carries() -> bool:
     """Whether running sums may be used here: on PostgreSQL, whose NUMERIC sums are exact, so a week carried
     from the week before is identical to one recomputed from the figures (tested). SQLite adds decimals as
     floats, where a running sum and a recomputation could differ in the last digit: it always recomputes."""
-    return (vendor or connection.vendor) == "postgresql"
+    return connection.vendor == "postgresql"
 
 
 @transaction.atomic
