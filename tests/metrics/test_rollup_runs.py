@@ -76,6 +76,25 @@ class RollupRunTests:
         after = DepartmentIndicatorProgress.objects.get(week=datetime.date(2022, 3, 7), indicator=figure.indicator, department=figure.department)
         assert after.actual - before.actual >= 1000
 
+    def test_after_a_late_edit_a_whole_week_never_carries_a_partial_one(self, demo):
+        """The weeks after a late edit carry the week before only when it was just computed for the same
+        indicators or all: a week rolled up whole (its plan row gone: never rolled) follows partial ones, so
+        it recomputes from the figures, and the partial weeks after it carry again."""
+        Rollup.objects.filter(level="plan", week=datetime.date(2022, 4, 18)).delete()
+        figure = Figure.objects.filter(indicator__frequency="weekly", period_start=datetime.date(2022, 4, 4)).first()
+        with mock.patch("metrics.rollup.services.rollup_week") as rollup_week_:
+            rollup_touched(plan=demo, indicator_ids=[figure.indicator_id], period_starts=[figure.period_start])
+        calls = [(c.args[0].start, "indicator_ids" in c.kwargs, c.kwargs["carry"]) for c in rollup_week_.call_args_list]
+        assert calls == [
+            (datetime.date(2022, 4, 4), True, False),  # the edited week: from the figures
+            (datetime.date(2022, 4, 11), True, True),
+            (datetime.date(2022, 4, 18), False, False),  # whole, after a partial week
+            (datetime.date(2022, 4, 25), True, True),
+            (datetime.date(2022, 5, 2), True, True),
+            (datetime.date(2022, 5, 9), True, True),
+            (datetime.date(2022, 5, 16), True, True),
+        ]
+
     def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
         week = datetime.date(2022, 5, 16)
         scores = list(DepartmentScore.objects.filter(week=week).select_related("department").order_by("overall_rank"))
@@ -149,6 +168,17 @@ class ProgressReportTests:
         out = StringIO()
         call_command("rollup", "--from", "2022-05-01", "--as-of", "2022-05-20", stdout=out)
         assert "4/4 week of 2022-05-16" in out.getvalue()  # 1 May is the Sunday of the week of 25 April
+
+    def test_rollup_from_figures_recomputes_every_week_and_leaves_the_same_rows(self, demo):
+        before = rows()
+        with mock.patch("metrics.rollup.services.rollup_week") as rollup_week_:
+            call_command("rollup", "--from", "2022-05-01", "--as-of", "2022-05-20", "--from-figures", stdout=StringIO())
+        assert [c.kwargs["carry"] for c in rollup_week_.call_args_list] == [False] * 4
+        with mock.patch("metrics.rollup.services.rollup_week") as rollup_week_:
+            call_command("rollup", "--from", "2022-05-01", "--as-of", "2022-05-20", stdout=StringIO())
+        assert [c.kwargs["carry"] for c in rollup_week_.call_args_list] == [False, True, True, True]
+        call_command("rollup", "--from", "2022-01-01", "--as-of", "2022-05-20", "--from-figures", stdout=StringIO())
+        assert rows() == before
 
 
 @pytest.mark.postgres
