@@ -259,7 +259,8 @@ def main():
                       "period": week.isoformat(), "action": "save"}
             for pk in saver["ids"]:
                 fields[f"v-{pk}"] = str(10 + saver["turn"] % 2)  # alternate: every save changes every figure
-                fields[f"note-{pk}"] = ""
+                # A year of synthetic weekly figures passes the annual target: the sheet asks for a note to confirm.
+                fields[f"note-{pk}"] = "压测：已核实"
                 fields[f"ver-{pk}"] = str(saver["versions"].get(pk, 0))
 
             def saved():
