@@ -358,8 +358,10 @@ class Drill:
         try:
             with transaction.atomic():
                 plan = Plan.objects.get(year=2022)
-                # A full run clears the stale mark too, but this one is undone.
-                rollup_plan_weeks(plan=plan, first=datetime.date(2022, 1, 1), last=datetime.date.fromisoformat(TODAY))
+                # A full run clears the stale mark too, but this one is undone. Every week from the figures
+                # (no running sums): the reference must not lean on any stored row.
+                rollup_plan_weeks(plan=plan, first=datetime.date(2022, 1, 1), last=datetime.date.fromisoformat(TODAY),
+                                  from_figures=True)
                 fresh = rows()
                 raise Undo
         except Undo:
