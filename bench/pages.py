@@ -37,8 +37,8 @@ from _database import ROOT, close_database, open_database
 
 DB = "planboard_bench_pages"
 SHEET = 50  # figures per sheet save
-CSRF = "b" * 32
-BROKER = "redis://127.0.0.1:6379/13"  # the CSRF cookie's secret, posted back as the form's token (Django accepts the unmasked secret)
+CSRF = "b" * 32  # the CSRF cookie's secret, posted back as the form's token (Django accepts the unmasked secret)
+BROKER = "redis://127.0.0.1:6379/13"
 YEAR = 2030
 TODAY = f"{YEAR}-12-29"
 
@@ -162,17 +162,20 @@ def main():
         cursor.execute("ANALYZE")
     figures = Figure.objects.count()
     indicator = Indicator.objects.filter(task__action__plan=plan, kind="amount").order_by("pk").first()
-    leader = get_user_model().objects.get(username="leader")
-    session = SessionStore()
-    session[SESSION_KEY] = str(leader.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = leader.get_session_auth_hash()
-    session.create()
-    cookie = f"sessionid={session.session_key}; django_language=zh-hans"
+
+    def signed_in(user) -> str:
+        """A session of `user`, as the login view leaves it: its key for the cookie."""
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        return session.session_key
+
+    cookie = f"sessionid={signed_in(get_user_model().objects.get(username='leader'))}; django_language=zh-hans"
     # Sheet saves: client n is a staff member of bench unit n % 40 and saves SHEET of its weekly figures of
     # the current week (disjoint between clients), each save changing all of them.
     from actions.models import Department
-    from metrics.models import Figure as F
     from planboard.roles import Role
     from tests.factories import make_user
 
@@ -184,16 +187,11 @@ def main():
         username = f"bench-staff-{n}"
         user = get_user_model().objects.filter(username=username).first() or make_user(
             username, role=Role.STAFF, departments=[department])
-        staff = SessionStore()
-        staff[SESSION_KEY] = str(user.pk)
-        staff[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        staff[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        staff.create()
         ids = list(Indicator.objects.filter(task__action__plan=plan, assignments__department=department)
                    .order_by("pk").values_list("pk", flat=True))
         ids = ids[(n // len(departments)) * SHEET:][:SHEET]
-        versions = dict(F.objects.filter(department=department, period_start=week, indicator__in=ids).values_list("indicator_id", "version"))
-        savers.append({"department": department.code, "session": staff.session_key, "ids": ids, "versions": versions, "turn": 0})
+        versions = dict(Figure.objects.filter(department=department, period_start=week, indicator__in=ids).values_list("indicator_id", "version"))
+        savers.append({"department": department.code, "session": signed_in(user), "ids": ids, "versions": versions, "turn": 0})
     connection.close()
 
     port = free_port()
@@ -247,6 +245,7 @@ def main():
                 cpu[name] += workers_cpu(gunicorn.pid) - before
         conn.close()
         server = server_times(access_log, offset)
+
         def page(path):
             return lambda number: ("GET", path, None, headers, 200, None)
 

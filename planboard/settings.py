@@ -90,7 +90,10 @@ TEMPLATES = [
                 "metrics.context_processors.stale_banner",
             ],
             # The number filters belong to the project package, which is no app: registered here by name.
-            "libraries": {"planboard_format": "planboard.templatetags.planboard_format"},
+            "libraries": {
+                "planboard_format": "planboard.templatetags.planboard_format",
+                "planboard_tables": "planboard.templatetags.planboard_tables",
+            },
         },
     },
 ]

@@ -1,9 +1,15 @@
-"""The base table: django-tables2 reads each render method's signature once, not once per cell."""
+"""The base table: django-tables2 reads each render method's signature once, not once per cell, and its body
+is written in Python with the markup django-tables2's template writes."""
 
+import datetime
 import inspect
+import re
+from decimal import Decimal
 from unittest import mock
 
 import django_tables2 as tables
+import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.test import RequestFactory
 from django_tables2 import utils as tables_utils
 
@@ -54,3 +60,51 @@ class CachedSignatureTests:
             render(Numbers(rows))
         assert first <= 4  # one per render method met, not one per cell (100 cells)
         assert spy.call_count == first  # a second table of the same class asks nothing
+
+
+class Mixed(BaseTable):
+    """Cells of every kind the body writer must print as django-tables2's template does."""
+
+    name = tables.Column(attrs={"td": {"class": lambda record: "late" if record["late"] else "on-time"}})
+    amount = tables.Column(localize=True)
+    plain = tables.Column(localize=False)
+    day = tables.DateColumn()
+    link = tables.Column(linkify=lambda record: f"/x/{record['amount']}/")
+    markup = tables.Column()
+
+    class Meta(BaseTable.Meta):
+        fields = ["name", "amount", "plain", "day", "link", "markup"]
+        row_attrs = {"data-late": lambda record: int(record["late"])}
+
+
+def tbody(html: str) -> str:
+    body = html[html.index("<tbody"): html.index("</tbody>")]
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", body)).strip()
+
+
+@pytest.mark.django_db
+class TableBodyTests:
+    """templates/includes/table.html writes the body in Python (planboard_tables.table_rows): the same markup."""
+
+    def rendered(self, template_name, data, settings):
+        settings.USE_THOUSAND_SEPARATOR = True
+        table = Mixed(data or [], template_name=template_name)
+        request = RequestFactory().get("/")
+        request.user = AnonymousUser()
+        return table.as_html(request)
+
+    def test_it_prints_what_django_tables2s_template_prints(self, settings):
+        rows = [
+            {"name": "<b>甲</b> & 乙", "amount": Decimal("12345.5"), "plain": 12345, "day": datetime.date(2022, 6, 30),
+             "link": "详情", "markup": "a < b", "late": True},
+            {"name": "丙", "amount": None, "plain": None, "day": None, "link": None, "markup": "", "late": False},
+        ]
+        ours = tbody(self.rendered(None, rows, settings))
+        theirs = tbody(self.rendered("django_tables2/table.html", rows, settings))
+        assert ours == theirs
+        assert 'class="late"' in ours and 'data-late="1"' in ours and "&lt;b&gt;甲&lt;/b&gt; &amp; 乙" in ours
+
+    def test_an_empty_table_says_so_as_django_tables2_does(self, settings):
+        ours = tbody(self.rendered(None, [], settings))
+        assert ours == tbody(self.rendered("django_tables2/table.html", [], settings))
+        assert f'colspan="6">{Mixed([]).empty_text}<' in ours
