@@ -14,7 +14,9 @@ prints, each beside the floor measured next to it in the same run:
     rolls up every week after it), p50 / p95,
   - the whole year rolled up by `manage.py rollup --from` January in a fresh process, as an operator
     runs it, with that process's peak memory and its PostgreSQL backend's (peak RSS, which counts the
-    shared buffers it touched) and the temporary files PostgreSQL wrote (pg_stat_database).
+    shared buffers it touched) and the temporary files PostgreSQL wrote (pg_stat_database),
+  - the nightly check of that year (`manage.py rollup --verify`: every week recomputed from the figures
+    and compared with what is stored), in a fresh process.
 The floor is one bare SQL GROUP BY computing the same cumulative sums in a single process (INSERT …
 SELECT never runs in parallel, so that is the fair floor; the parallel one is printed too). Each
 comparison is printed on its own line as `ratio <name>=<x>`, the median of runs paired with a floor
@@ -164,6 +166,12 @@ def main():
     time.sleep(1.1)
     temp_year = [a - b for a, b in zip(temp_files(), temp_before)]
 
+    # The nightly check of that year: every week recomputed from the figures in a savepoint and compared.
+    started = time.perf_counter()
+    check = subprocess.run([*manage, "rollup", "--plan", str(plan.pk), "--verify", "--as-of", as_of.isoformat()],
+                           check=True, env=env, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    verify_seconds = time.perf_counter() - started
+
     rng = random.Random(1)
 
     def edits(period_start, count):
@@ -206,6 +214,7 @@ def main():
     print(f"whole year rolled up (rollup --from {YEAR}-01-01, {args.weeks} weeks): {year_seconds:.1f} s   "
           f"(goal <= 60 s; floor of the last week {year_floor * 1000:.0f} ms)")
     print(f"ratio year_vs_52_floors={year_seconds / (args.weeks * year_floor):.1f}")
+    print(f"nightly check of that year (rollup --verify, 52 weeks from the figures, compared): {verify_seconds:.1f} s; {check}")
     print(f"memory of that run: Python max RSS {int(worker_rss) / 1024:.0f} MB; PostgreSQL backend peak RSS "
           f"{int(backend_hwm) / 1024:.0f} MB (anonymous at the end {int(backend_anon) / 1024:.0f} MB); "
           f"temp files {temp_year[0]}, {temp_year[1] / mb:.0f} MB")

@@ -28,6 +28,7 @@ from metrics.rollup.services import (
     rollup_plan_catch_up,
     rollup_plan_week,
     rollup_plan_weeks,
+    rollup_repair,
     rollup_stale_plans,
     rollup_touched,
     stale_mark,
@@ -156,6 +157,17 @@ def close_previous_week() -> dict | None:
     if not plan:
         return None
     return _summary(rollup_plan_week(plan=plan, day=today() - datetime.timedelta(days=7)))
+
+
+@shared_task(base=RollupTask)
+def verify_current_plan() -> dict | None:
+    """Nightly: every week of the current plan so far recomputed from the figures and compared with what is
+    stored; a week that differs is rolled up again with the weeks after it (and logged as an error)."""
+    plan = Plan.objects.filter(year=today().year).first()
+    if plan is None:
+        return None
+    differing = rollup_repair(plan=plan, first=datetime.date(plan.year, 1, 1), last=today())
+    return {"plan": plan.pk, "differing": {week.isoformat(): n for week, n in differing.items()}}
 
 
 @shared_task(base=RollupTask)

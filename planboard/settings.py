@@ -240,6 +240,9 @@ CELERY_BEAT_SCHEDULE = {
     "rollup-at-weekly-deadline": {"task": "metrics.tasks.rollup_current_plan", "schedule": crontab(day_of_week="fri", hour=17, minute=1)},
     # Catch up whatever is marked stale (a roll-up that failed for good, or was lost), within minutes.
     "rollup-stale-sweep": {"task": "metrics.tasks.rollup_stale", "schedule": crontab(minute="*/5")},
+    # Every week so far recomputed from the figures and compared with what is stored (running sums and
+    # incremental runs are checked; a week that differs is rolled up again and logged as an error).
+    "rollup-verify-nightly": {"task": "metrics.tasks.verify_current_plan", "schedule": crontab(hour=2, minute=17)},
     # Judge the week that just ended on its Sunday.
     "close-previous-week": {"task": "metrics.tasks.close_previous_week", "schedule": crontab(day_of_week="mon", hour=0, minute=30)},
     # 我的待办 by e-mail, one per person per day, before office hours (a second run the same day sends nothing).

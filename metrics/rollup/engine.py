@@ -1178,14 +1178,15 @@ def carries() -> bool:
 
 
 @transaction.atomic
-def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: bool = False) -> None:
+def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: bool = False, announce: bool = True) -> None:
     """Compute and store one week of a plan: every indicator, or only those given (incremental).
 
     `carry`: the week before's rows of the same indicators were just computed in the same run (a range of
     weeks in order, or the weeks after a late edit), so its stored sums may be carried forward instead of
     adding up the year's figures again (running sums; PostgreSQL only, see `carries`). A single week's run —
     the hourly one, a day's first — never carries: it recomputes from the figures, which is also the check
-    that the running sums agree with them.
+    that the running sums agree with them. `announce=False` (a verification's recomputation, rolled back)
+    does not send `week_rolled_up`: it must not move supervision orders.
     """
     carry = carry and carries()
     if connection.vendor == "postgresql":
@@ -1209,5 +1210,5 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: b
     _rollups(week, params, indicator_ids)
     _department_ranks(week, params)
     _monthly_freeze(week, params)
-    if indicator_ids is None:
+    if indicator_ids is None and announce:
         week_rolled_up.send(sender=Week, week=week)

@@ -16,7 +16,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
-from metrics.models import Figure, Rollup, StaleRollup
+from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
 from planboard.periods import Frequency, period_start
@@ -187,3 +187,54 @@ def stale_mark(*, plan: Plan, earliest: datetime.date | None, reason: str) -> No
                 stale.earliest_period = earliest
             stale.reason = reason[:200]
             stale.save(update_fields=["earliest_period", "reason"])
+
+
+# What a verification compares: every stored column of the week's rows but their ids and times of computation.
+VERIFIED = (IndicatorProgress, DepartmentIndicatorProgress, Rollup, DepartmentScore)
+_KEYS = {
+    IndicatorProgress: ("indicator_id",),
+    DepartmentIndicatorProgress: ("indicator_id", "department_id"),
+    Rollup: ("subject",),
+    DepartmentScore: ("department_id",),
+}
+
+
+def _stored(model, week: Week) -> dict:
+    columns = [f.attname for f in model._meta.concrete_fields if f.name not in ("id", "computed_at")]
+    return {
+        tuple(row[k] for k in _KEYS[model]): row
+        for row in model.objects.filter(plan=week.plan, week=week.start).values(*columns)
+    }
+
+
+def rollup_verify(*, plan: Plan, first: datetime.date, last: datetime.date) -> dict[datetime.date, int]:
+    """Recompute each week from the figures and compare with what is stored: {week: rows that differ}.
+
+    The check behind running sums and incremental runs: a week carried from the week before, or a save
+    whose roll-up was lost beyond the sweep's window, would otherwise stay wrong without a sign. Each week
+    is recomputed in a savepoint that is rolled back, without the supervision ladder (whose orders may move
+    for reasons of their own, such as a reply overdue); the stored rows are left as they were. A week that differs is repaired by `rollup_repair`.
+    """
+    differing = {}
+    for week in _weeks(plan, first, last):
+        stored = {model: _stored(model, week) for model in VERIFIED}
+        with transaction.atomic():
+            rollup_week(week, announce=False)
+            fresh = {model: _stored(model, week) for model in VERIFIED}
+            transaction.set_rollback(True)
+        n = sum(len(set(stored[m]) ^ set(fresh[m])) + sum(1 for k in stored[m].keys() & fresh[m].keys() if stored[m][k] != fresh[m][k])
+                for m in VERIFIED)
+        if n:
+            differing[week.start] = n
+    return differing
+
+
+def rollup_repair(*, plan: Plan, first: datetime.date, last: datetime.date) -> dict[datetime.date, int]:
+    """Verify, and where a week differs roll it up again from the figures, with every week after it (a
+    week's ranks and carried sums lean on the week before). Returns what differed; logs it as an error."""
+    differing = rollup_verify(plan=plan, first=first, last=last)
+    if differing:
+        logger.error("Roll-up of plan %s differed from its figures in %s week(s) from %s (%s rows): recomputed",
+                     plan.pk, len(differing), min(differing), sum(differing.values()))
+        rollup_plan_weeks(plan=plan, first=min(differing), last=last, from_figures=True)
+    return differing

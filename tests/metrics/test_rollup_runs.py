@@ -16,7 +16,7 @@ from actions.models import Department, Indicator
 from metrics.dashboards.selectors import indicator_progress
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
 from metrics.rollup.engine import Week, rollup_week
-from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_touched
+from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_touched, rollup_verify
 from metrics.tasks import rollup_plan, rollup_request
 from tests.factories import seed_demo
 
@@ -94,6 +94,28 @@ class RollupRunTests:
             (datetime.date(2022, 5, 9), True, True),
             (datetime.date(2022, 5, 16), True, True),
         ]
+
+    def test_the_nightly_check_finds_a_week_that_disagrees_with_its_figures_and_repairs_it(self, demo, caplog):
+        assert rollup_verify(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY) == {}
+        # A figure of March changed behind the engine's back (a save whose roll-up was lost for good).
+        figure = Figure.objects.filter(indicator__kind="amount", indicator__frequency="weekly", period_start=datetime.date(2022, 3, 7)).first()
+        Figure.objects.filter(pk=figure.pk).update(value=figure.value + 500)
+        may = {"week": datetime.date(2022, 5, 16), "indicator": figure.indicator, "department": figure.department}
+        before = DepartmentIndicatorProgress.objects.get(**may).actual
+        stored = rows()
+        differing = rollup_verify(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY)
+        assert min(differing) == datetime.date(2022, 3, 7) and set(differing) <= {
+            datetime.date(2022, 3, 7) + datetime.timedelta(weeks=n) for n in range(11)}
+        assert rows() == stored  # verifying changes nothing
+        out = StringIO()
+        call_command("rollup", "--verify", "--as-of", "2022-05-20", stdout=out)
+        assert "week of 2022-03-07:" in out.getvalue() and "rolled up again from the week of 2022-03-07" in out.getvalue()
+        assert "differed from its figures" in caplog.text
+        assert rollup_verify(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY) == {}
+        assert DepartmentIndicatorProgress.objects.get(**may).actual - before == 500
+        out = StringIO()
+        call_command("rollup", "--verify", "--as-of", "2022-05-20", stdout=out)
+        assert "agrees with its figures" in out.getvalue()
 
     def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
         week = datetime.date(2022, 5, 16)
