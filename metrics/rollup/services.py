@@ -16,6 +16,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
+from metrics.choices import RollupLevel
 from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
@@ -213,10 +214,18 @@ def rollup_verify(*, plan: Plan, first: datetime.date, last: datetime.date) -> d
     The check behind running sums and incremental runs: a week carried from the week before, or a save
     whose roll-up was lost beyond the sweep's window, would otherwise stay wrong without a sign. Each week
     is recomputed in a savepoint that is rolled back, without the supervision ladder (whose orders may move
-    for reasons of their own, such as a reply overdue); the stored rows are left as they were. A week that differs is repaired by `rollup_repair`.
+    for reasons of their own, such as a reply overdue); the stored rows are left as they were. Only weeks
+    judged on a day that has passed, and stored as of that day, are compared: the week in progress is
+    judged on today and changes with the clock (the hourly run keeps it), and a week stored on an older
+    as-of day is behind in time, not wrong. A week that differs is repaired by `rollup_repair`.
     """
     differing = {}
+    stored_as_of = dict(
+        Rollup.objects.filter(plan=plan, level=RollupLevel.PLAN).values_list("week", "as_of")
+    )
     for week in _weeks(plan, first, last):
+        if week.as_of >= clock.today() or stored_as_of.get(week.start) != week.as_of:
+            continue
         stored = {model: _stored(model, week) for model in VERIFIED}
         with transaction.atomic():
             rollup_week(week, announce=False)
