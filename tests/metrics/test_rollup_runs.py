@@ -230,3 +230,13 @@ class ConcurrentRollupTests:
             t.join(timeout=120)
         assert errors == []
         assert rows() == expected
+
+
+class NightlyCheckTaskTests:
+    def test_the_beat_runs_the_check_of_the_current_plan(self, demo, settings):
+        from django.conf import settings as conf
+
+        from metrics.tasks import verify_current_plan
+
+        assert conf.CELERY_BEAT_SCHEDULE["rollup-verify-nightly"]["task"] == "metrics.tasks.verify_current_plan"
+        assert verify_current_plan.delay().get() == {"plan": demo.pk, "differing": {}}
