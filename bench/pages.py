@@ -9,7 +9,8 @@ the synthetic plan's last weeks with `manage.py rollup`, starts gunicorn (3 work
   - per page, one client at a time, pages in rotating blocks: p50 / p95 of the server time (gunicorn's
     own request time, from its access log, not the client's) and the server CPU per request (the
     workers' user + system time read from /proc around each block), for /healthz (a trivial view: the
-    floor), the overview, an action page and an indicator page;
+    floor), the overview, an action page, an indicator page, the page of the unit reporting the most
+    indicators, and the rankings;
   - `ratio overview_vs_floor=` and `ratio action_vs_overview=` (p95), and the most CPU of any page;
   - throughput at 1, 10 and 50 keep-alive clients (threads, a bounded run of --seconds each) for
     /healthz, the overview, the action page and a sheet save (a staff member of a unit posting 50 weekly
@@ -162,6 +163,13 @@ def main():
         cursor.execute("ANALYZE")
     figures = Figure.objects.count()
     indicator = Indicator.objects.filter(task__action__plan=plan, kind="amount").order_by("pk").first()
+    from django.db.models import Count
+
+    from actions.models import Department
+
+    # The unit that reports the most indicators of the plan: the longest department page.
+    busiest = (Department.objects.filter(assignments__indicator__task__action__plan=plan)
+               .annotate(n=Count("assignments")).order_by("-n", "pk").first())
 
     def signed_in(user) -> str:
         """A session of `user`, as the login view leaves it: its key for the cookie."""
@@ -175,7 +183,6 @@ def main():
     cookie = f"sessionid={signed_in(get_user_model().objects.get(username='leader'))}; django_language=zh-hans"
     # Sheet saves: client n is a staff member of bench unit n % 40 and saves SHEET of its weekly figures of
     # the current week (disjoint between clients), each save changing all of them.
-    from actions.models import Department
     from planboard.roles import Role
     from tests.factories import make_user
 
@@ -217,6 +224,8 @@ def main():
             "overview": "/dashboards/",
             "action": "/dashboards/actions/1/",
             "indicator": f"/dashboards/indicators/{indicator.pk}/",
+            "department": f"/dashboards/departments/{busiest.pk}/",
+            "rankings": "/dashboards/rankings/",
         }
         headers = {"Cookie": cookie, "Host": "127.0.0.1"}
 
@@ -235,7 +244,7 @@ def main():
         # One client, pages in rotating blocks (each page meets the same conditions), the workers' CPU
         # time read around each block: server CPU per request, beside server time from the access log.
         cpu = {name: 0.0 for name in pages}
-        block = max(1, args.requests // 4)
+        block = max(1, args.requests // 4)  # four rounds of every page
         offset = access_log.stat().st_size
         for _ in range(args.requests // block):
             for name, path in pages.items():

@@ -54,6 +54,10 @@ from planboard.clock import today
 from planboard.exports import SafeExportMixin
 
 
+# Indicator tables are paged (an action or a unit of a large plan has hundreds of indicators).
+INDICATORS_PER_PAGE = 25
+
+
 def _plan():
     plan = plan_current(today=today())
     if plan is None:
@@ -122,7 +126,7 @@ class ActionDetailView(SafeExportMixin, SingleTableMixin, FilterView):
         indicators = ActionIndicatorTable(
             action_indicator_progress(action=self.action, week=self.asof.week), prefix="i-", asof_query=self.asof.query
         )
-        RequestConfig(self.request, paginate={"per_page": 25}).configure(indicators)
+        RequestConfig(self.request, paginate={"per_page": INDICATORS_PER_PAGE}).configure(indicators)
         context["indicators"] = indicators
         return context
 
@@ -160,13 +164,16 @@ def department_detail(request, pk):
     department = get_object_or_404(Department, pk=pk)
     asof = as_of_week(request, plan)
     scores = department_scores(plan=plan, department=department, until=asof.week)
+    indicators = DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), prefix="i-",
+                                          asof_query=asof.query)
+    RequestConfig(request, paginate={"per_page": INDICATORS_PER_PAGE}).configure(indicators)
     context = {
         "plan": plan,
         "department": department,
         "asof": asof,
         **page_head(plan=plan, week=asof.week),
         "score": scores[-1] if scores and scores[-1].week == asof.week else None,
-        "indicators": DepartmentIndicatorTable(department_indicators(department=department, week=asof.week), asof_query=asof.query),
+        "indicators": indicators,
         "tasks": LedgerTable(department_tasks(plan=plan, department=department, week=asof.week, user=request.user), orderable=False),
         "weeks": DepartmentWeekTable(list(reversed(scores))),
         "chart": department_chart(week=asof.week, scores=scores),

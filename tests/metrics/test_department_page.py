@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from metrics.dashboards.selectors import month_end_weeks
-from metrics.models import DepartmentScore, MonthlyRanking
+from metrics.models import DepartmentIndicatorProgress, DepartmentScore, MonthlyRanking
 from tests.conftest import chart_data, count_queries
 
 
@@ -32,6 +32,24 @@ class DepartmentPageTests:
         assert len(response.context["weeks"].rows) == 5
         score = DepartmentScore.objects.get(department=rolled.dept_a, week=datetime.date(2022, 5, 16))
         assert f'data-field="score">{"—" if score.score is None else f"{score.score:.1f}"}<' in response.content.decode()
+
+    def test_its_indicators_are_paged_and_the_pages_keep_the_as_of_week(self, client, rolled, monkeypatch):
+        from metrics.dashboards import views
+
+        monkeypatch.setattr(views, "INDICATORS_PER_PAGE", 3)
+        client.force_login(rolled.leader)
+        url = reverse("metrics:department_detail", args=[rolled.dept_a.pk])
+        first = client.get(url, {"week": "2022-05-09"})
+        page = first.context["indicators"].page
+        assert page.paginator.count == 8 and len(page.object_list) == 3
+        assert "i-page=2" in first.content.decode() and "week=2022-05-09" in first.content.decode()
+        last = client.get(url, {"week": "2022-05-09", "i-page": 3})
+        rows = last.context["indicators"].page.object_list
+        assert len(rows) == 2 and all(row.record.week == datetime.date(2022, 5, 9) for row in rows)
+        seen = [r.record.indicator_id for p in (1, 2, 3)
+                for r in client.get(url, {"week": "2022-05-09", "i-page": p}).context["indicators"].page.object_list]
+        assert sorted(seen) == sorted(DepartmentIndicatorProgress.objects.filter(
+            department=rolled.dept_a, week="2022-05-09").values_list("indicator_id", flat=True))
 
     def test_the_chart_data_follows_the_as_of_week(self, client, rolled):
         client.force_login(rolled.leader)
