@@ -206,7 +206,7 @@ class Rollup(Progress):
 
     level = models.CharField(_("level"), max_length=8, choices=RollupLevel.choices)
     subject = models.CharField(_("subject"), max_length=30)
-    task = models.ForeignKey(Task, on_delete=models.CASCADE, null=True, related_name="+")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, null=True, related_name="rollups")  # the ledger joins it
     action = models.ForeignKey(Action, on_delete=models.CASCADE, null=True, related_name="+")
     indicator_count = models.PositiveIntegerField(_("indicators"), default=0)
     green = models.PositiveIntegerField(_("green"), default=0)

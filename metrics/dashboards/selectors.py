@@ -116,7 +116,8 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
     closeoff = CloseOffRequest.objects.filter(task_id=models.OuterRef("pk")).order_by("-requested_at", "-pk")
     extension = ExtensionRequest.objects.filter(task_id=models.OuterRef("pk")).order_by("-requested_at", "-pk")
     granted = ExtensionRequest.objects.filter(task_id=models.OuterRef("pk"), status=ExtensionStatus.GRANTED).order_by("requested_at", "pk")
-    rollup = Rollup.objects.filter(task_id=models.OuterRef("pk"), level=RollupLevel.TASK, week=week)
+    # The task's roll-up row of the week (unique: plan, week, subject), joined once for its ten columns.
+    rolled = models.FilteredRelation("rollups", condition=models.Q(rollups__level=RollupLevel.TASK, rollups__week=week))
     note = ProgressNote.objects.filter(task_id=models.OuterRef("pk"), department_id=models.OuterRef("lead_department_id"))
     if week is not None:  # before any roll-up: the latest note (a None bound is no SQL, and the page failed on it)
         note = note.filter(period_start__lte=week + datetime.timedelta(days=6))
@@ -125,12 +126,15 @@ def ledger_rows(tasks: QuerySet[Task], *, week, user) -> QuerySet[Task]:
     if visible is not None:
         note = note.filter(department_id__in=visible)
 
-    def col(name, qs=rollup):
+    def col(name, qs=None):
+        if qs is None:
+            return models.F(f"task_rollup__{name}")
         return models.Subquery(qs.values(name)[:1])
 
     return (
         tasks.select_related("lead_department", "action", "parent")
         .prefetch_related("co_departments")
+        .annotate(task_rollup=rolled)
         .annotate(
             # Outline order: a task, then its sub-tasks (1.1, 1.1.1, 1.1.2, 1.2 …).
             outline_task=Coalesce("parent__number", "number"),
