@@ -85,6 +85,22 @@ class ActionPageTests:
         assert record.light == expected
         assert record.completion_pct == row.completion_pct
 
+    def test_each_weeks_ledger_shows_that_weeks_task_rows(self, client, rolled):
+        """The ledger joins the task's roll-up row of the as-of week: every column of it, week by week."""
+        columns = ["completion_pct", "attainment_pct", "schedule_pct", "red", "yellow", "green", "light"]
+        Rollup.objects.filter(level="task", week=datetime.date(2022, 5, 9)).update(completion_pct=12.5, red=7)
+        client.force_login(rolled.leader)
+        for week in (datetime.date(2022, 5, 2), datetime.date(2022, 5, 9), datetime.date(2022, 5, 16)):
+            records = [r.record for r in client.get(URL, {"week": week.isoformat()}).context["table"].rows]
+            stored = {r.task_id: r for r in Rollup.objects.filter(level="task", week=week, task__action__number=1)}
+            assert records and set(stored) == {r.pk for r in records}
+            for record in records:
+                row = stored[record.pk]
+                assert [getattr(record, c) for c in columns] == [getattr(row, c) for c in columns], (week, record)
+                assert (record.ms_due, record.ms_on_time, record.ms_overdue) == (
+                    row.milestones_due, row.milestones_on_time, row.milestones_overdue)
+            assert all(r.completion_pct == 12.5 and r.red == 7 for r in records) == (week == datetime.date(2022, 5, 9))
+
     def test_it_filters_by_light_department_status_and_text(self, client, rolled):
         client.force_login(rolled.leader)
         light = client.get(URL).context["table"].rows[0].record.light
