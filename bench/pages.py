@@ -197,8 +197,13 @@ def main():
         ids = list(Indicator.objects.filter(task__action__plan=plan, assignments__department=department)
                    .order_by("pk").values_list("pk", flat=True))
         ids = ids[(n // len(departments)) * SHEET:][:SHEET]
-        versions = dict(Figure.objects.filter(department=department, period_start=week, indicator__in=ids).values_list("indicator_id", "version"))
-        savers.append({"department": department.code, "session": signed_in(user), "ids": ids, "versions": versions, "turn": 0})
+        cells = Figure.objects.filter(department=department, period_start=week, indicator__in=ids)
+        versions = dict(cells.values_list("indicator_id", "version"))
+        # Values above any already there (a kept database holds the last run's): every save changes every
+        # figure, so every save bumps every version the client sends back next time.
+        base = int(max(cells.values_list("value", flat=True), default=0) or 0) + 1
+        savers.append({"department": department.code, "session": signed_in(user), "ids": ids, "versions": versions,
+                       "turn": 0, "base": base})
     connection.close()
 
     port = free_port()
@@ -266,7 +271,7 @@ def main():
             fields = {"csrfmiddlewaretoken": CSRF, "department": saver["department"], "frequency": "weekly",
                       "period": week.isoformat(), "action": "save"}
             for pk in saver["ids"]:
-                fields[f"v-{pk}"] = str(10 + saver["turn"] % 2)  # alternate: every save changes every figure
+                fields[f"v-{pk}"] = str(saver["base"] + saver["turn"])
                 # A year of synthetic weekly figures passes the annual target: the sheet asks for a note to confirm.
                 fields[f"note-{pk}"] = "压测：已核实"
                 fields[f"ver-{pk}"] = str(saver["versions"].get(pk, 0))
