@@ -110,6 +110,26 @@ def small(settings):
 
 
 class SavedFigureTests:
+    def test_the_leader_pages_through_a_units_indicators_at_an_earlier_week(self, live_server, demo, page, monkeypatch):
+        from django.db.models import Count
+
+        from metrics.dashboards import views
+
+        monkeypatch.setattr(views, "INDICATORS_PER_PAGE", 3)
+        unit = Department.objects.annotate(n=Count("assignments")).order_by("-n", "pk").first()
+        assert unit.n > 3
+        login(page, live_server.url, "leader", "planboard-demo")
+        page.goto(f"{live_server.url}/dashboards/departments/{unit.pk}/?week=2022-03-07")
+        rows = 'section[aria-labelledby="ind-title"] tbody tr'
+        first = page.locator(rows).all_inner_texts()
+        assert len(first) == 3
+        with page.expect_navigation():
+            page.locator('section[aria-labelledby="ind-title"]').get_by_role("link", name="下一页").click()
+        assert "i-page=2" in page.url and "week=2022-03-07" in page.url
+        second = page.locator(rows).all_inner_texts()
+        assert second and not set(second) & set(first)
+        assert page.locator("#asof-week").input_value() == "2022-03-07"
+
     def test_a_figure_saved_on_the_sheet_shows_on_the_overview(self, live_server, small, page, screenshot):
         base = live_server.url
         login(page, base, "leader", "pw")
