@@ -16,6 +16,7 @@ from metrics.models import (
     ReopenRequest,
     Rollup,
     Sheet,
+    RollupCorrection,
     StaleRollup,
 )
 
@@ -84,6 +85,11 @@ class MonthlyRankingAdmin(ReadOnlyAdmin):
 @admin.register(StaleRollup)
 class StaleRollupAdmin(ReadOnlyAdmin):
     list_display = ["plan", "since", "earliest_period", "reason"]
+
+
+@admin.register(RollupCorrection)
+class RollupCorrectionAdmin(ReadOnlyAdmin):
+    list_display = ["plan", "found_at", "differing"]
 
 
 # Reporting: sheets, reopen requests, progress notes and evidence change through the reporting pages

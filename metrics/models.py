@@ -347,6 +347,23 @@ class StaleRollup(models.Model):
         return f"{self.plan.year} since {self.since:%Y-%m-%d %H:%M}"
 
 
+class RollupCorrection(models.Model):
+    """What the nightly check (metrics.rollup.services.rollup_repair) found and put right: stored weeks of a
+    plan that differed from their figures, rolled up again from them. The pages of those weeks say so."""
+
+    plan = models.ForeignKey(Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="rollup_corrections")
+    found_at = models.DateTimeField(_("found and corrected at"))
+    differing = models.JSONField(_("rows that differed, per week"))  # {"2022-03-07": 12, …}: ISO Monday → rows
+
+    class Meta:
+        ordering = ["-found_at"]
+        verbose_name = _("roll-up correction")
+        verbose_name_plural = _("roll-up corrections")
+
+    def __str__(self):
+        return f"{self.plan.year} corrected at {self.found_at:%Y-%m-%d %H:%M}"
+
+
 class Sheet(TimestampedModel):
     """A department's report for one period (a week's or a month's figures), and its review state.
 

@@ -23,6 +23,7 @@ from metrics.models import (
     MonthlyRanking,
     ProgressNote,
     Rollup,
+    RollupCorrection,
     StaleRollup,
 )
 from planboard import clock, formatting
@@ -372,12 +373,25 @@ def revised_indicators(*, plan: Plan, rollup: Rollup | None) -> set[int]:
     return set() if changes is None else set(changes.values_list("indicator_id", flat=True).distinct())
 
 
+def week_correction(*, plan: Plan, week) -> RollupCorrection | None:
+    """The latest time the nightly check found the as-of week's stored roll-up differing from its figures and
+    rolled it up again (metrics.rollup.services.rollup_repair), with how many rows differed; one query."""
+    if week is None:
+        return None
+    key = week.isoformat()
+    correction = RollupCorrection.objects.filter(plan=plan, differing__has_key=key).order_by("-found_at").first()
+    if correction:
+        correction.rows = correction.differing[key]
+    return correction
+
+
 def page_head(*, plan: Plan, week, rollup: Rollup | None = None) -> dict:
-    """What the head of every dashboard page shows (includes/freshness.html): the as-of week's plan row and
-    the corrections made after the week was published (the stale banner is base.html's, on every page).
-    Pass `rollup` when already read."""
+    """What the head of every dashboard page shows (includes/freshness.html): the as-of week's plan row, the
+    corrections made to its figures after the week was published, and the nightly check's correction of its
+    roll-up, if any (the stale banner is base.html's, on every page). Pass `rollup` when already read."""
     rollup = rollup if rollup is not None else plan_rollup(plan=plan, week=week)
-    return {"rollup": rollup, "revisions": week_revisions(plan=plan, rollup=rollup)}
+    return {"rollup": rollup, "revisions": week_revisions(plan=plan, rollup=rollup),
+            "correction": week_correction(plan=plan, week=week)}
 # ---------------------------------------------------------------------------------------------------
 # Chart data: each page puts its chart's data in the page (json_script), built here from the same reads
 # as its tables, numbers rounded as the pages print them.

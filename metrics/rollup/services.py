@@ -17,7 +17,15 @@ from django.utils import timezone
 
 from actions.models import IndicatorDepartment, Plan
 from metrics.choices import RollupLevel
-from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
+from metrics.models import (
+    DepartmentIndicatorProgress,
+    DepartmentScore,
+    Figure,
+    IndicatorProgress,
+    Rollup,
+    RollupCorrection,
+    StaleRollup,
+)
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
 from planboard.periods import Frequency, period_start
@@ -245,5 +253,10 @@ def rollup_repair(*, plan: Plan, first: datetime.date, last: datetime.date) -> d
     if differing:
         logger.error("Roll-up of plan %s differed from its figures in %s week(s) from %s (%s rows): recomputed",
                      plan.pk, len(differing), min(differing), sum(differing.values()))
-        rollup_plan_weeks(plan=plan, first=min(differing), last=last, from_figures=True)
+        with transaction.atomic():
+            rollup_plan_weeks(plan=plan, first=min(differing), last=last, from_figures=True)
+            # The pages of those weeks say their numbers were put right, and when (they were wrong before).
+            RollupCorrection.objects.create(
+                plan=plan, found_at=clock.now(), differing={week.isoformat(): n for week, n in sorted(differing.items())}
+            )
     return differing

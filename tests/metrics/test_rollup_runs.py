@@ -2,11 +2,13 @@
 
 import datetime
 import json
+import re
 import threading
 from io import StringIO
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.forms.models import model_to_dict
@@ -14,9 +16,17 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from actions.models import Department, Indicator
 from metrics.dashboards.selectors import indicator_progress
-from metrics.models import DepartmentIndicatorProgress, DepartmentScore, Figure, IndicatorProgress, Rollup, StaleRollup
+from metrics.models import (
+    DepartmentIndicatorProgress,
+    DepartmentScore,
+    Figure,
+    IndicatorProgress,
+    Rollup,
+    RollupCorrection,
+    StaleRollup,
+)
 from metrics.rollup.engine import Week, rollup_week
-from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_touched, rollup_verify
+from metrics.rollup.services import rollup_plan_catch_up, rollup_plan_weeks, rollup_repair, rollup_touched, rollup_verify
 from metrics.tasks import rollup_plan, rollup_request
 from tests.factories import seed_demo
 
@@ -111,11 +121,28 @@ class RollupRunTests:
         call_command("rollup", "--verify", "--as-of", "2022-05-20", stdout=out)
         assert "week of 2022-03-07:" in out.getvalue() and "rolled up again from the week of 2022-03-07" in out.getvalue()
         assert "differed from its figures" in caplog.text
+        correction = RollupCorrection.objects.get(plan=demo)
+        assert correction.differing == {week.isoformat(): n for week, n in differing.items()}
         assert rollup_verify(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY) == {}
         assert DepartmentIndicatorProgress.objects.get(**may).actual - before == 500
         out = StringIO()
         call_command("rollup", "--verify", "--as-of", "2022-05-20", stdout=out)
         assert "agrees with its figures" in out.getvalue()
+        assert RollupCorrection.objects.filter(plan=demo).count() == 1  # a check that finds nothing records nothing
+
+    def test_the_pages_of_a_corrected_week_say_so(self, demo, client):
+        figure = Figure.objects.filter(indicator__kind="amount", indicator__frequency="weekly", period_start=datetime.date(2022, 4, 4)).first()
+        Figure.objects.filter(pk=figure.pk).update(value=figure.value + 500)
+        differing = rollup_repair(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY)
+        assert min(differing) == datetime.date(2022, 4, 4)
+        client.force_login(get_user_model().objects.get(username="leader"))
+        for url in ("/dashboards/", "/dashboards/actions/1/", "/dashboards/rankings/"):
+            for week in (datetime.date(2022, 3, 28), *differing):
+                html = client.get(url, {"week": week.isoformat()}).content.decode()
+                marks = re.findall(r'data-corrected="(\d+)"', html)
+                assert marks == ([str(differing[week])] if week in differing else []), (url, week)
+        html = client.get("/dashboards/", {"week": "2022-04-04"}).content.decode()
+        assert "夜间核对" in html
 
     def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
         week = datetime.date(2022, 5, 16)
