@@ -227,6 +227,14 @@ class Rollup(Progress):
     figure_count = models.PositiveIntegerField(_("figures"), default=0)
     departments_expected = models.PositiveIntegerField(_("departments expected"), default=0)
     departments_reported = models.PositiveIntegerField(_("departments reported"), default=0)
+    # Each weighted mean's numerator (Σ weight × value) and denominator (Σ weight) over the parts where the
+    # value is known, exact decimals: the plan's row is summed from its actions' rows with them.
+    attainment_num = models.DecimalField(max_digits=40, decimal_places=20, null=True)
+    attainment_den = models.DecimalField(max_digits=40, decimal_places=20, null=True)
+    completion_num = models.DecimalField(max_digits=40, decimal_places=20, null=True)
+    completion_den = models.DecimalField(max_digits=40, decimal_places=20, null=True)
+    schedule_num = models.DecimalField(max_digits=40, decimal_places=20, null=True)
+    schedule_den = models.DecimalField(max_digits=40, decimal_places=20, null=True)
 
     class Meta:
         ordering = ["plan", "-week", "level", "subject"]

@@ -41,9 +41,10 @@ def _plan_row(plan: Plan, week: Week) -> Rollup:
 
 
 def _weeks(plan: Plan, first: datetime.date, last: datetime.date) -> list[Week]:
-    """The as-of weeks from the week of `first` to the week of `last`, never past today."""
+    """The as-of weeks from the week of `first` to the week of `last`, never past today nor past the plan's
+    year (its ISO weeks: a catch-up of last year's plan stops at its last week)."""
     now = clock.today()
-    last = min(last, now)
+    last = min(last, now, datetime.date.fromisocalendar(plan.year + 1, 1, 1) - datetime.timedelta(days=1))
     start = max(period_start(first, Frequency.WEEKLY), datetime.date.fromisocalendar(plan.year, 1, 1))
     weeks = []
     while start <= last:

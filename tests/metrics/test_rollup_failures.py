@@ -160,6 +160,34 @@ class StaleClearingTests:
         assert IndicatorProgress.objects.get(week=WEEK, indicator=output(cast)).actual == 30
         assert not StaleRollup.objects.exists() and rollup_stale() == []
 
+    def test_a_catch_up_of_last_years_plan_stops_at_its_last_week(self, cast, settings):
+        from metrics.models import Rollup
+
+        settings.PLANBOARD_TODAY = datetime.date(2023, 2, 15)  # the 2022 plan is last year's
+        stale_mark(plan=cast.plan, earliest=datetime.date(2022, 12, 5), reason="test")
+        assert rollup_stale() == [cast.plan.pk]
+        weeks = sorted(Rollup.objects.filter(plan=cast.plan, level="plan").values_list("week", flat=True))
+        # ISO 2022's weeks 49 to 52; 2 January 2023 starts ISO 2023, another plan's year.
+        assert weeks == [datetime.date(2022, 12, 5) + datetime.timedelta(weeks=n) for n in range(4)]
+        assert not StaleRollup.objects.exists()
+
+    def test_the_weight_sums_migration_marks_every_rolled_up_plan_stale_from_its_first_week(self, cast, today):
+        import importlib
+
+        from django.apps import apps
+
+        from metrics.rollup.services import rollup_plan_weeks
+
+        migration = importlib.import_module("metrics.migrations.0015_rollup_weight_sums")
+        rollup_plan_weeks(plan=cast.plan, first=MARCH, last=WEEK)
+        stale_mark(plan=cast.plan, earliest=WEEK, reason="a later one")
+        migration.mark_rolled_up_plans_stale(apps, None)
+        stale = StaleRollup.objects.get(plan=cast.plan)
+        assert stale.earliest_period == MARCH and stale.reason == "a later one"
+        StaleRollup.objects.all().delete()
+        migration.mark_rolled_up_plans_stale(apps, None)
+        assert StaleRollup.objects.get(plan=cast.plan).earliest_period == MARCH
+
     def test_the_sweep_rolls_up_again_a_save_whose_rollup_vanished_without_a_trace(self, cast, today, settings):
         rollup_plan_range_all(cast)
         figure = add_figure(cast, 30)  # saved, and its roll-up lost (a broker restarted without persistence)

@@ -144,6 +144,38 @@ class RollupRunTests:
         html = client.get("/dashboards/", {"week": "2022-04-04"}).content.decode()
         assert "夜间核对" in html
 
+    def test_the_plans_row_is_the_weighted_mean_of_all_its_parts_and_the_sum_of_its_actions(self, demo):
+        """The plan's row is summed from its actions' rows (their stored numerators and denominators): the same
+        as averaging every part of the plan (each indicator with its weight, each task's milestones as one part
+        of weight 1, 未报 indicators counted but not averaged), computed here from the stored indicator rows."""
+        from actions.choices import IndicatorKind
+        from actions.models import Milestone
+
+        for week in (datetime.date(2022, 3, 7), datetime.date(2022, 5, 16)):
+            plan_row = Rollup.objects.get(plan=demo, level="plan", week=week)
+            actions = Rollup.objects.filter(plan=demo, level="action", week=week)
+            assert plan_row.indicator_count == sum(a.indicator_count for a in actions)
+            assert plan_row.red == sum(a.red for a in actions) and plan_row.missing == sum(a.missing for a in actions)
+            parts = {"attainment": [], "completion": [], "schedule": []}
+            for p in IndicatorProgress.objects.filter(plan=demo, week=week).select_related("indicator"):
+                if p.indicator.kind == IndicatorKind.MILESTONE or p.light == "missing":
+                    continue
+                for mean in parts:
+                    value = getattr(p, f"{mean}_pct")
+                    if value is not None:
+                        parts[mean].append((float(p.indicator.weight), value))
+            milestones = {}
+            for m in Milestone.objects.filter(task__action__plan=demo, planned_date__lte=plan_row.as_of):
+                due, on_time = milestones.get(m.task_id, (0, 0))
+                milestones[m.task_id] = (due + 1, on_time + (m.done_date is not None and m.done_date <= m.planned_date))
+            for due, on_time in milestones.values():
+                parts["attainment"].append((1, on_time * 100 / due))
+                parts["completion"].append((1, on_time * 100 / due))
+            for mean, values in parts.items():
+                expected = sum(w * v for w, v in values) / sum(w for w, _ in values)
+                assert getattr(plan_row, f"{mean}_pct") == pytest.approx(expected, rel=1e-9), (week, mean)
+            assert len(parts["attainment"]) > 20
+
     def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
         week = datetime.date(2022, 5, 16)
         scores = list(DepartmentScore.objects.filter(week=week).select_related("department").order_by("overall_rank"))
