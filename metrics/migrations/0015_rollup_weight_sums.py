@@ -7,7 +7,8 @@ from django.utils import timezone
 def mark_rolled_up_plans_stale(apps, schema_editor):
     """The plan's row is now summed from its actions' stored sums, which rows written before this migration
     lack: every plan with roll-ups is marked stale from its first rolled-up week, so the pages say the
-    roll-up is catching up and the sweep rolls every week up again (from the figures, then running sums)."""
+    roll-up is catching up and the sweep rolls every week up again (from the figures, then running sums).
+    Meanwhile an incremental run leaves such a week's plan row as it was (metrics.rollup.engine._rollups)."""
     Rollup = apps.get_model("metrics", "Rollup")
     StaleRollup = apps.get_model("metrics", "StaleRollup")
     for plan_id in Rollup.objects.values_list("plan_id", flat=True).distinct():

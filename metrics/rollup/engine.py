@@ -942,6 +942,17 @@ FROM grouped WHERE TRUE
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
     _execute(sql, params)
+    # An incremental run sums the untouched actions' stored rows. One written before the sums were stored
+    # (a mean without its denominator; migration 0015 marks such plans stale, so the pages say they are
+    # catching up) cannot be summed: the plan's row then stays as it was until a whole run of the week,
+    # which rewrites every action that has parts (and an action row without parts adds nothing).
+    legacy_guard = ""
+    if indicator_ids is not None:
+        legacy = " OR ".join(f"(r.{mean}_pct IS NOT NULL AND r.{mean}_den IS NULL)" for mean in MEANS)
+        legacy_guard = (
+            f"AND NOT EXISTS (SELECT 1 FROM {T['rollup']} r WHERE r.plan_id = %(plan)s AND r.week = %(week)s"
+            f" AND r.level = {sql_literal(RollupLevel.ACTION)} AND ({legacy}))"
+        )
     counted = ", ".join(f"SUM({c}) AS {c}" for c in (
         "indicator_count", "green", "yellow", "red", "no_light", "missing", "half_met", "half_not_met", *sums))
     plan_sql = f"""
@@ -958,7 +969,7 @@ reporting AS (
 INSERT INTO {T["rollup"]} ({", ".join(columns)})
 SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, {PLAN_LEVEL}, {sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20)),
   NULL, NULL, {stored}, COALESCE(reporting.expected, 0), COALESCE(reporting.reported, 0), {", ".join(sums)}
-FROM actions CROSS JOIN reporting WHERE TRUE
+FROM actions CROSS JOIN reporting WHERE TRUE {legacy_guard}
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
     _execute(plan_sql, params)

@@ -176,6 +176,25 @@ class RollupRunTests:
                 assert getattr(plan_row, f"{mean}_pct") == pytest.approx(expected, rel=1e-9), (week, mean)
             assert len(parts["attainment"]) > 20
 
+    def test_an_edit_never_sums_action_rows_stored_before_the_sums_were(self, demo):
+        """Rows rolled up before migration 0015 have means without numerators and denominators: an incremental
+        run leaves the plan's row as it was (it would otherwise be the touched action's alone); the next
+        whole run of the week rewrites every action and the plan's row is right again."""
+        week = datetime.date(2022, 5, 16)
+        Rollup.objects.filter(plan=demo, week=week, level="action").update(
+            attainment_num=None, attainment_den=None, completion_num=None, completion_den=None, schedule_num=None,
+            schedule_den=None)
+        before = model_to_dict(Rollup.objects.get(plan=demo, week=week, level="plan"))
+        figure = Figure.objects.filter(indicator__kind="amount", indicator__frequency="weekly", period_start=week).first()
+        figure.value += 1000
+        figure.save()
+        rollup_touched(plan=demo, indicator_ids=[figure.indicator_id], period_starts=[week], department_ids=[figure.department_id])
+        assert model_to_dict(Rollup.objects.get(plan=demo, week=week, level="plan")) == before
+        rollup_plan_weeks(plan=demo, first=week, last=TODAY)
+        after = rows()
+        rollup_plan_weeks(plan=demo, first=datetime.date(2022, 1, 1), last=TODAY, from_figures=True)
+        assert rows() == after
+
     def test_departments_are_scored_and_ranked_with_rank_changes(self, demo):
         week = datetime.date(2022, 5, 16)
         scores = list(DepartmentScore.objects.filter(week=week).select_related("department").order_by("overall_rank"))
