@@ -864,17 +864,22 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
     a second statement, which reads 8 rows instead of every part of the plan.
     """
     # Incremental runs read only the touched actions' parts (filtered before grouping, not after).
-    touched_parts = touched_tasks = ""
+    touched_parts = touched_indicators = touched_tasks = ""
     if indicator_ids is not None:
         ids = ", ".join(str(int(i)) for i in indicator_ids) or "0"
         touched_tasks = (
             f"WHERE rolled_task_id IN (SELECT task_id FROM {T['indicator']} WHERE id IN ({ids})"
             f" UNION SELECT t.parent_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id WHERE i.id IN ({ids}))"
         )
-        touched_parts = (
-            f"AND t.action_id IN (SELECT t.action_id FROM {T['task']} t JOIN {T['indicator']} i ON i.task_id = t.id"
-            f" WHERE i.id IN ({ids}))"
-        )
+        # The touched actions' indicators, listed (one lookup here): with a subquery the planner, misled by
+        # a week's fresh progress rows (estimated at a few), scanned them once per progress row.
+        touched = Indicator.objects.filter(
+            task__action__in=Indicator.objects.filter(pk__in=[int(i) for i in indicator_ids]).values("task__action")
+        ).values_list("pk", "task__action_id")
+        parts_of = {pk for pk, _ in touched} or {0}
+        actions = {action for _, action in touched} or {0}
+        touched_parts = f"AND t.action_id IN ({', '.join(str(a) for a in sorted(actions))})"
+        touched_indicators = f"AND p.indicator_id IN ({', '.join(str(i) for i in sorted(parts_of))})"
     sums = [f"{mean}_{part}" for mean in MEANS for part in ("num", "den")]
     columns = [
         "plan_id", "week", "as_of", "computed_at", "level", "subject", "task_id", "action_id", "indicator_count",
@@ -918,7 +923,7 @@ parts AS (
     CASE WHEN p.light = {MISSING} THEN NULL ELSE p.schedule_pct END AS schedule, p.light, p.half_year_status AS half,
     0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
-  WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> {MILESTONE} {touched_parts}
+  WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> {MILESTONE} {touched_indicators}
   UNION ALL
   SELECT t.id, t.action_id, 0, 1,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END, CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END,
