@@ -28,7 +28,7 @@ from metrics.models import (
 )
 from metrics.rollup.engine import Week, rollup_week
 from planboard import clock
-from planboard.periods import Frequency, period_start
+from planboard.periods import Frequency, period_start, year_last, year_start
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ def _weeks(plan: Plan, first: datetime.date, last: datetime.date) -> list[Week]:
     """The as-of weeks from the week of `first` to the week of `last`, never past today nor past the plan's
     year (its ISO weeks: a catch-up of last year's plan stops at its last week)."""
     now = clock.today()
-    last = min(last, now, datetime.date.fromisocalendar(plan.year + 1, 1, 1) - datetime.timedelta(days=1))
-    start = max(period_start(first, Frequency.WEEKLY), datetime.date.fromisocalendar(plan.year, 1, 1))
+    last = min(last, now, year_last(plan.year, Frequency.WEEKLY))
+    start = max(period_start(first, Frequency.WEEKLY), year_start(plan.year, Frequency.WEEKLY))
     weeks = []
     while start <= last:
         weeks.append(Week.of(plan, start, now))
