@@ -1,9 +1,10 @@
 """The roll-up engine: 双过半 math, lights, pace, roll-ups and department scores, as set-based SQL.
 
-Everything is computed for one plan and one as-of week, and stored in rows keyed by (week, subject),
-written by upserts (INSERT … SELECT … ON CONFLICT DO UPDATE), so that running a roll-up twice, or in two
-workers at once, leaves the same rows. Figures are never looped over in Python: each step is one SQL
-statement over sets. The statements run unchanged on PostgreSQL and SQLite.
+Everything is computed for one plan and a set of as-of weeks (one, or every week after a late edit), and
+stored in rows keyed by (week, subject), written by upserts (INSERT … SELECT … ON CONFLICT DO UPDATE), so
+that running a roll-up twice, or in two workers at once, leaves the same rows. Figures are never looped over
+in Python: each step is one SQL statement over sets, its weeks and what each is judged on given as VALUES
+lists (`_inputs_sql`). The statements run unchanged on PostgreSQL and SQLite.
 
 The rules (see shared/DOMAIN.md):
 
@@ -38,10 +39,12 @@ The rules (see shared/DOMAIN.md):
   share, no figures, all not applicable, no period closed yet, schedule not started, no milestone due).
 * Sub-tasks (the speech's second level): a task that groups sub-tasks rolls up its own parts and all
   of its sub-tasks' parts; actions and the plan count every part once.
-* Running sums: a range of weeks rolled up in order (a catch-up, `rollup --from`, the weeks after a late
-  edit) carries each week's cumulative amounts and counts from the week before's stored rows, just written
-  by the same run, plus the figures of the periods since (`carry`, PostgreSQL); a single week's run
-  recomputes from the figures. Both leave the same rows (tests/metrics/test_running_sums.py).
+* Running sums: a range of whole weeks rolled up in order (a catch-up, `rollup --from`) carries each
+  week's cumulative amounts and counts from the week before's stored rows, just written by the same run,
+  plus the figures of the periods since (`carry`, PostgreSQL); a single week's run recomputes from the
+  figures. Both leave the same rows (tests/metrics/test_running_sums.py). The weeks after a late edit are
+  computed together for the touched indicators, from their figures (`rollup_weeks`): a few indicators'
+  figures cost less to add up again than 52 statements cost to plan.
 * Unit score (比武打擂, step 5): the plan-weighted mean of the parts a unit has — its own indicators
   against schedule (capped at 100), the tasks it leads against schedule (their stored task roll-ups,
   capped at 100, each once), milestones of its tasks on time, its reports on time — scaled to the
@@ -258,48 +261,89 @@ def _latest_due(week: Week, frequency: str) -> datetime.date | None:
     return max(_due_by_now(week, frequency), default=None)
 
 
-def _frequency_values(week: Week) -> tuple[str, dict]:
-    """freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due,
-    latest_due): latest_due is the latest period whose report was due by the end of the as-of day."""
-    values = _Values("fq")
-    for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
-        i = _frequency_inputs(frequency, week)
-        due_by_now = _due_by_now(week, frequency)
-        cells_due = len(due_by_now)
+def _weeks_values(weeks: list[Week]) -> tuple[str, dict]:
+    """weeks(week, previous, as_of, as_of_end, soon, cp_passed): the as-of weeks a run computes, with what
+    each is judged on (as_of_end: judged_until; soon: the end of the milestones' warning window)."""
+    values = _Values("wk")
+    for week in weeks:
+        soon = week.as_of + datetime.timedelta(days=week.plan.deadline_warning_days)
         values.add(
-            (frequency.value, "VARCHAR(10)"), (i["cutoff"], "DATE"), (i["checkpoint_cutoff"], "DATE"),
-            (i["recent_from"], "DATE"), (i["recent_periods"], "INTEGER"), (i["left_half"], "INTEGER"),
-            (i["left_year"], "INTEGER"), (i["share"], "DOUBLE PRECISION"), (cells_due, "INTEGER"),
-            (max(due_by_now, default=None), "DATE"),
+            (week.start, "DATE"), (week.previous, "DATE"), (week.as_of, "DATE"), (judged_until(week), "TIMESTAMPTZ"),
+            (soon, "DATE"), (week.checkpoint_passed, "BOOLEAN"),
         )
     return values.sql, values.params
 
 
-def _periods_values(week: Week) -> tuple[str, dict]:
-    """periods(frequency, period_start, due, is_current): every reporting period of the year."""
-    values = _Values("pd")
-    for frequency, periods in _periods_of(week).items():
-        current = reporting_period(week.as_of, frequency)
-        for start, due in periods:
-            values.add((frequency.value, "VARCHAR(10)"), (start, "DATE"), (due, "TIMESTAMPTZ"), (1 if start == current else 0, "INTEGER"))
+def _weeks_in(weeks: list[Week]) -> tuple[str, dict]:
+    """The weeks' Mondays as an SQL list, `(…)`: a stored table's rows of the run are filtered on it directly
+    (its index on the week serves it; a join to `weeks` alone would read every week's rows)."""
+    ops = connection.ops
+    listed = {f"ws{n}": ops.adapt_datefield_value(week.start) for n, week in enumerate(weeks)}
+    return "(" + ", ".join(_typed(f"%({name})s", "DATE") for name in listed) + ")", listed
+
+
+def _frequency_values(weeks: list[Week]) -> tuple[str, dict]:
+    """freq(week, frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due,
+    latest_due, current_period, as_of_end), per week and frequency: latest_due is the latest period whose report
+    was due by the end of the as-of day, current_period the period the as-of day falls in."""
+    values = _Values("fq")
+    for week in weeks:
+        as_of_end = judged_until(week)
+        for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
+            i = _frequency_inputs(frequency, week)
+            due_by_now = _due_by_now(week, frequency)
+            cells_due = len(due_by_now)
+            values.add(
+                (week.start, "DATE"), (frequency.value, "VARCHAR(10)"), (i["cutoff"], "DATE"), (i["checkpoint_cutoff"], "DATE"),
+                (i["recent_from"], "DATE"), (i["recent_periods"], "INTEGER"), (i["left_half"], "INTEGER"),
+                (i["left_year"], "INTEGER"), (i["share"], "DOUBLE PRECISION"), (cells_due, "INTEGER"),
+                (max(due_by_now, default=None), "DATE"), (reporting_period(week.as_of, frequency), "DATE"),
+                (as_of_end, "TIMESTAMPTZ"),
+            )
     return values.sql, values.params
 
 
-def _phased_values(week: Week, indicator_ids) -> tuple[str, dict]:
-    """phased(indicator_id, share): the schedule share of indicators with phased monthly targets."""
+def _periods_values(plan_week: Week) -> tuple[str, dict]:
+    """periods(frequency, period_start, due): every reporting period of the plan's year."""
+    values = _Values("pd")
+    for frequency, periods in _periods_of(plan_week).items():
+        for start, due in periods:
+            values.add((frequency.value, "VARCHAR(10)"), (start, "DATE"), (due, "TIMESTAMPTZ"))
+    return values.sql, values.params
+
+
+def _phased_values(weeks: list[Week], indicator_ids) -> tuple[str, dict]:
+    """phased(week, indicator_id, share): the schedule share of indicators with phased monthly targets."""
     values = _Values("ph")
-    values.add((0, "BIGINT"), (0.0, "DOUBLE PRECISION"))  # VALUES cannot be empty
+    values.add((weeks[0].start, "DATE"), (0, "BIGINT"), (0.0, "DOUBLE PRECISION"))  # VALUES cannot be empty
+    plan = weeks[0].plan
     phased = Indicator.objects.filter(
-        task__action__plan=week.plan, kind__in=SUMMED_KINDS, monthly_targets__isnull=False, annual_target__gt=0
+        task__action__plan=plan, kind__in=SUMMED_KINDS, monthly_targets__isnull=False, annual_target__gt=0
     )
     if indicator_ids is not None:
         phased = phased.filter(pk__in=indicator_ids)
     for indicator in phased:
-        values.add((indicator.pk, "BIGINT"), (schedule_share(indicator, week.plan.year, week.as_of), "DOUBLE PRECISION"))
+        for week in weeks:
+            values.add((week.start, "DATE"), (indicator.pk, "BIGINT"), (schedule_share(indicator, plan.year, week.as_of), "DOUBLE PRECISION"))
     return values.sql, values.params
 
 
-def _write_inputs(week: Week, params: dict, only: str) -> None:
+FREQ_COLUMNS = "week, frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due, current_period, as_of_end"
+
+
+def _inputs_sql(params: dict, *, freq: bool = False, periods: bool = False, phased: bool = False) -> str:
+    """The run's inputs as the first CTEs of a statement: its weeks, and per week what a step needs."""
+    ctes = [f"weeks(week, previous, as_of, as_of_end, soon, cp_passed) AS (VALUES\n    {params['weeks_sql']}\n),"]
+    if freq:
+        ctes.append(f"freq({FREQ_COLUMNS}) AS (VALUES\n    {params['freq_sql']}\n),")
+    if periods:
+        ctes.append(f"periods(frequency, period_start, due) AS MATERIALIZED (VALUES\n    {params['periods_sql']}\n),")
+    if phased:
+        ctes.append(f"phased(week, indicator_id, share) AS (VALUES\n    {params['phased_sql']}\n),")
+    return "\n".join(ctes)
+
+
+def _write_inputs(params: dict, only: str) -> None:
     """Step 1: one IndicatorProgress row per indicator with the schedule inputs (measures come later)."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "departments_expected", "departments_reported",
@@ -310,24 +354,20 @@ def _write_inputs(week: Week, params: dict, only: str) -> None:
     inputs = columns[7:17]
     sql = f"""
 WITH
-freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due) AS (VALUES
-    {params["freq_sql"]}
-),
-phased(indicator_id, share) AS (VALUES
-    {params["phased_sql"]}
-),
+{_inputs_sql(params, freq=True, phased=True)}
 counts AS (
   SELECT a.indicator_id, COUNT(*) AS n FROM {T["assignment"]} a GROUP BY a.indicator_id
 )
 INSERT INTO {T["prog"]} ({", ".join(columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, i.id, COALESCE(counts.n, 0), 0,
+SELECT %(plan)s, w.week, w.as_of, %(now)s, i.id, COALESCE(counts.n, 0), 0,
   i.annual_target, freq.cutoff, freq.cp_cutoff, freq.recent_from, freq.recent_periods, freq.left_half, freq.left_year,
-  COALESCE(phased.share, freq.share), %(checkpoint_passed)s, freq.latest_due, 0, 0, {NONE}, {HALF_NONE}, FALSE, {NO_REASON}, TRUE
+  COALESCE(phased.share, freq.share), w.cp_passed, freq.latest_due, 0, 0, {NONE}, {HALF_NONE}, FALSE, {NO_REASON}, TRUE
 FROM {T["indicator"]} i
 JOIN {T["task"]} t ON t.id = i.task_id
 JOIN {T["action"]} ac ON ac.id = t.action_id
 JOIN freq ON freq.frequency = i.frequency
-LEFT JOIN phased ON phased.indicator_id = i.id
+JOIN weeks w ON w.week = freq.week
+LEFT JOIN phased ON phased.indicator_id = i.id AND phased.week = freq.week
 LEFT JOIN counts ON counts.indicator_id = i.id
 WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
 {_upsert_clause(["week", "indicator_id"], ["plan_id", "as_of", "computed_at", "departments_expected", *inputs], table=T["prog"])}
@@ -337,7 +377,7 @@ WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
 
 def _execute(sql: str, params: dict) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, {k: v for k, v in params.items() if not k.endswith("_sql")})
+        cursor.execute(sql, {k: v for k, v in params.items() if not k.endswith("_sql") and k != "weeks_in"})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -523,18 +563,19 @@ def _upsert_clause(keys: list[str], columns: list[str], *, table: str | None = N
 
 MILESTONES_SQL = """
 ms AS (
-  SELECT m.task_id,
-    SUM(CASE WHEN m.planned_date <= %(as_of)s THEN 1 ELSE 0 END) AS due,
-    SUM(CASE WHEN m.planned_date <= %(as_of)s AND m.done_date IS NOT NULL AND m.done_date <= m.planned_date THEN 1 ELSE 0 END) AS on_time,
-    SUM(CASE WHEN m.planned_date <= %(as_of)s AND (m.done_date IS NULL OR m.done_date > %(as_of)s) THEN 1 ELSE 0 END) AS overdue,
-    SUM(CASE WHEN m.planned_date <= %(as_of)s AND m.done_date > m.planned_date AND m.done_date <= %(as_of)s THEN 1 ELSE 0 END) AS late,
-    SUM(CASE WHEN m.planned_date > %(as_of)s AND m.planned_date <= %(soon)s AND (m.done_date IS NULL OR m.done_date > %(as_of)s) THEN 1 ELSE 0 END) AS due_soon,
+  SELECT w.week, m.task_id,
+    SUM(CASE WHEN m.planned_date <= w.as_of THEN 1 ELSE 0 END) AS due,
+    SUM(CASE WHEN m.planned_date <= w.as_of AND m.done_date IS NOT NULL AND m.done_date <= m.planned_date THEN 1 ELSE 0 END) AS on_time,
+    SUM(CASE WHEN m.planned_date <= w.as_of AND (m.done_date IS NULL OR m.done_date > w.as_of) THEN 1 ELSE 0 END) AS overdue,
+    SUM(CASE WHEN m.planned_date <= w.as_of AND m.done_date > m.planned_date AND m.done_date <= w.as_of THEN 1 ELSE 0 END) AS late,
+    SUM(CASE WHEN m.planned_date > w.as_of AND m.planned_date <= w.soon AND (m.done_date IS NULL OR m.done_date > w.as_of) THEN 1 ELSE 0 END) AS due_soon,
     SUM(CASE WHEN m.planned_date <= %(checkpoint)s AND (m.done_date IS NULL OR m.done_date > %(checkpoint)s) THEN 1 ELSE 0 END) AS cp_overdue
   FROM {milestone} m
   JOIN {task} t ON t.id = m.task_id
   JOIN {action} a ON a.id = t.action_id
+  CROSS JOIN weeks w
   WHERE a.plan_id = %(plan)s
-  GROUP BY m.task_id
+  GROUP BY w.week, m.task_id
 )
 """
 
@@ -550,7 +591,7 @@ MILESTONE_COLUMNS = """    COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0
 # cutoff, and the reporting cells. A figure's value is null exactly when it is "not applicable" (a check
 # constraint says so).
 AGG_FROM_FIGURES = """
-  SELECT f.indicator_id, f.department_id,
+  SELECT freq.week, f.indicator_id, f.department_id,
     SUM(f.value) AS total,
     SUM(CASE WHEN f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
     SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
@@ -558,9 +599,9 @@ AGG_FROM_FIGURES = """
     COUNT(*) - COUNT(f.value) AS na,
     MAX(CASE WHEN f.value IS NOT NULL THEN f.period_start END) AS last_reported,
     MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
-    SUM(CASE WHEN p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
-    SUM(CASE WHEN p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
-    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered,
+    SUM(CASE WHEN p.due <= freq.as_of_end THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN p.due <= freq.as_of_end AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
+    SUM(CASE WHEN p.period_start = freq.current_period THEN 1 ELSE 0 END) AS period_entered,
     SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
   FROM {figure} f
   JOIN plan_indicators i ON i.id = f.indicator_id
@@ -569,25 +610,25 @@ AGG_FROM_FIGURES = """
   -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
   LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
   WHERE f.period_start <= freq.cutoff {kinds}
-  GROUP BY f.indicator_id, f.department_id
+  GROUP BY freq.week, f.indicator_id, f.department_id
 """
 
-# Running sums (`carry`): an amount's or a count's cumulative columns are the week before's stored ones plus
+# Running sums (`carry`, one week at a time): an amount's or a count's cumulative columns are the week before's stored ones plus
 # what the periods after that week's cutoff add; the recent pace and the cells of the current and the latest
 # due period are read from the figures, as are rates (their latest value) whole. Only the figures from
 # `scan_from` (about the last four periods) are read instead of the year's.
 AGG_CARRIED = f"""
 delta AS (
-  SELECT f.indicator_id, f.department_id,
+  SELECT freq.week, f.indicator_id, f.department_id,
     SUM(CASE WHEN f.period_start > c.prev_cutoff THEN f.value END) AS total,
     SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
     SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
     SUM(CASE WHEN f.period_start > c.prev_cutoff THEN 1 ELSE 0 END) AS n,
     SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.value IS NULL THEN 1 ELSE 0 END) AS na,
-    SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= %(as_of_end)s THEN 1 ELSE 0 END) AS cells_entered,
-    SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= %(as_of_end)s AND f.entered_at <= p.due THEN 1 ELSE 0 END)
+    SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= freq.as_of_end THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= freq.as_of_end AND f.entered_at <= p.due THEN 1 ELSE 0 END)
       AS cells_on_time,
-    SUM(CASE WHEN p.is_current = 1 THEN 1 ELSE 0 END) AS period_entered,
+    SUM(CASE WHEN p.period_start = freq.current_period THEN 1 ELSE 0 END) AS period_entered,
     SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
   FROM {{figure}} f
   JOIN plan_indicators i ON i.id = f.indicator_id AND i.kind IN {SUMMED}
@@ -595,12 +636,12 @@ delta AS (
   JOIN carry c ON c.frequency = i.frequency
   LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
   WHERE f.period_start IN ({{carry_periods}}) AND f.period_start <= freq.cutoff AND f.period_start >= c.scan_from
-  GROUP BY f.indicator_id, f.department_id
+  GROUP BY freq.week, f.indicator_id, f.department_id
 ),
 agg AS (
   SELECT * FROM ({AGG_FROM_FIGURES.replace("{kinds}", f"AND i.kind NOT IN {SUMMED}")}) rates_whole
   UNION ALL
-  SELECT a.indicator_id, a.department_id,
+  SELECT w.week, a.indicator_id, a.department_id,
     CASE WHEN prev.actual IS NULL THEN delta.total WHEN delta.total IS NULL THEN prev.actual ELSE prev.actual + delta.total END,
     CASE WHEN prev.checkpoint_actual IS NULL THEN delta.cp_total WHEN delta.cp_total IS NULL THEN prev.checkpoint_actual
       ELSE prev.checkpoint_actual + delta.cp_total END,
@@ -612,8 +653,9 @@ agg AS (
     COALESCE(delta.period_entered, 0), COALESCE(delta.latest_entered, 0)
   FROM {{assignment}} a
   JOIN plan_indicators i ON i.id = a.indicator_id AND i.kind IN {SUMMED}
-  LEFT JOIN {{dprog}} prev ON prev.week = %(previous)s AND prev.indicator_id = a.indicator_id AND prev.department_id = a.department_id
-  LEFT JOIN delta ON delta.indicator_id = a.indicator_id AND delta.department_id = a.department_id
+  CROSS JOIN weeks w
+  LEFT JOIN {{dprog}} prev ON prev.week = w.previous AND prev.indicator_id = a.indicator_id AND prev.department_id = a.department_id
+  LEFT JOIN delta ON delta.week = w.week AND delta.indicator_id = a.indicator_id AND delta.department_id = a.department_id
 ),"""
 
 
@@ -653,22 +695,17 @@ def _carry_values_sql(params: dict) -> str:
 ),"""
 
 
-def _department_rows(week: Week, params: dict, only: str, *, carry: bool = False) -> None:
-    """Step 2: per (indicator, department), one pass over the figures: sums, counts, reporting cells.
+def _department_rows(params: dict, only: str, *, carry: bool = False) -> None:
+    """Step 2: per (indicator, department) and week, one pass over the figures: sums, counts, reporting cells.
 
-    With `carry`, amounts and counts start from the week before's stored rows (running sums, `_agg_sql`)."""
+    With `carry` (one week), amounts and counts start from the week before's stored rows (running sums, `_agg_sql`)."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "department_id", *MEASURE_COLUMNS,
         "cells_due", "cells_entered", "cells_on_time", "period_due", "period_entered", "latest_reported",
     ]
     sql = f"""
 WITH
-freq(frequency, cutoff, cp_cutoff, recent_from, recent_periods, left_half, left_year, share, cells_due, latest_due) AS (VALUES
-    {params["freq_sql"]}
-),
-periods(frequency, period_start, due, is_current) AS MATERIALIZED (VALUES
-    {params["periods_sql"]}
-),
+{_inputs_sql(params, freq=True, periods=True)}
 {_carry_values_sql(params) if carry else ""}
 plan_indicators AS NOT MATERIALIZED (
   SELECT i.id, i.kind, i.direction, i.frequency, i.task_id
@@ -678,7 +715,7 @@ plan_indicators AS NOT MATERIALIZED (
 {_agg_sql(carry, params)}
 rates AS (
   -- The latest reported rate (and the latest by the checkpoint) of growth rates and ratios.
-  SELECT agg.indicator_id, agg.department_id, latest.value AS latest, cp_latest.value AS cp_latest
+  SELECT agg.week, agg.indicator_id, agg.department_id, latest.value AS latest, cp_latest.value AS cp_latest
   FROM agg
   JOIN plan_indicators i ON i.id = agg.indicator_id AND i.kind IN {RATES}
   LEFT JOIN {T["figure"]} latest
@@ -688,7 +725,7 @@ rates AS (
 ),
 {MILESTONES_SQL.format(**T)},
 base AS (
-  SELECT a.indicator_id, a.department_id, i.kind, i.direction,
+  SELECT prog.week, prog.as_of, a.indicator_id, a.department_id, i.kind, i.direction,
     CASE
       WHEN i.kind IN {SUMMED} THEN COALESCE(a.target_share, CASE WHEN prog.departments_expected = 1 THEN prog.target END)
       WHEN i.kind = {MILESTONE} THEN ms.due
@@ -712,14 +749,14 @@ base AS (
   FROM {T["assignment"]} a
   JOIN plan_indicators i ON i.id = a.indicator_id
   JOIN freq ON freq.frequency = i.frequency
-  JOIN {T["prog"]} prog ON prog.indicator_id = a.indicator_id AND prog.week = %(week)s
-  LEFT JOIN agg ON agg.indicator_id = a.indicator_id AND agg.department_id = a.department_id
-  LEFT JOIN rates ON rates.indicator_id = a.indicator_id AND rates.department_id = a.department_id
-  LEFT JOIN ms ON ms.task_id = i.task_id
+  JOIN {T["prog"]} prog ON prog.indicator_id = a.indicator_id AND prog.week = freq.week AND prog.week IN {params["weeks_in"]}
+  LEFT JOIN agg ON agg.week = freq.week AND agg.indicator_id = a.indicator_id AND agg.department_id = a.department_id
+  LEFT JOIN rates ON rates.week = freq.week AND rates.indicator_id = a.indicator_id AND rates.department_id = a.department_id
+  LEFT JOIN ms ON ms.week = freq.week AND ms.task_id = i.task_id
 ),
 {MEASURES_SQL}
 INSERT INTO {T["dprog"]} ({", ".join(columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, department_id, {MEASURES_SELECT},
+SELECT %(plan)s, week, as_of, %(now)s, indicator_id, department_id, {MEASURES_SELECT},
   cells_due, cells_entered, cells_on_time, period_due, period_entered, missing = 0
 FROM measured WHERE TRUE
 {_upsert_clause(["week", "indicator_id", "department_id"], ["plan_id", *columns[2:4], *columns[6:]], table=T["dprog"])}
@@ -727,8 +764,8 @@ FROM measured WHERE TRUE
     _execute(sql, params)
 
 
-def _indicator_rows(week: Week, params: dict, only: str) -> None:
-    """Per indicator: the departments' rows added up (rates: their mean), measured again."""
+def _indicator_rows(params: dict, only: str) -> None:
+    """Per indicator and week: the departments' rows added up (rates: their mean), measured again."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "indicator_id", "schedule_share", "checkpoint_passed",
         "recent_periods", "periods_left_half", "periods_left_year", "departments_expected", "departments_reported",
@@ -736,13 +773,14 @@ def _indicator_rows(week: Week, params: dict, only: str) -> None:
     ]
     sql = f"""
 WITH
+{_inputs_sql(params)}
 prog AS (
   SELECT p.*, i.kind, i.direction, i.annual_target, i.task_id, i.rate_department_id
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id
-  WHERE p.plan_id = %(plan)s AND p.week = %(week)s {only}
+  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in"]} {only}
 ),
 dep AS (
-  SELECT d.indicator_id,
+  SELECT d.week, d.indicator_id,
     SUM(d.actual) AS total, SUM(d.checkpoint_actual) AS cp_total, SUM(d.recent_total) AS recent_total,
     -- A rate: the named department's (rate_department), else the mean of the departments' latest rates.
     CASE WHEN MAX(prog.rate_department_id) IS NOT NULL
@@ -752,13 +790,13 @@ dep AS (
       ELSE AVG(d.checkpoint_actual) END AS cp_mean,
     SUM(d.figure_count) AS n, SUM(d.na_count) AS na,
     SUM(CASE WHEN d.latest_reported THEN 1 ELSE 0 END) AS reported
-  FROM {T["dprog"]} d JOIN prog ON prog.indicator_id = d.indicator_id
-  WHERE d.week = %(week)s
-  GROUP BY d.indicator_id
+  FROM {T["dprog"]} d JOIN prog ON prog.indicator_id = d.indicator_id AND prog.week = d.week
+  WHERE d.week IN {params["weeks_in"]}
+  GROUP BY d.week, d.indicator_id
 ),
 {MILESTONES_SQL.format(**T)},
 base AS (
-  SELECT prog.indicator_id, prog.kind, prog.direction, prog.departments_expected,
+  SELECT prog.week, prog.as_of, prog.indicator_id, prog.kind, prog.direction, prog.departments_expected,
     COALESCE(dep.reported, 0) AS reported,
     CASE WHEN prog.kind = {MILESTONE} THEN ms.due ELSE prog.annual_target END AS target,
     CASE
@@ -772,12 +810,12 @@ base AS (
 {MILESTONE_COLUMNS},
     CASE WHEN prog.kind <> {MILESTONE} AND COALESCE(dep.reported, 0) < prog.departments_expected THEN 1 ELSE 0 END AS missing
   FROM prog
-  LEFT JOIN dep ON dep.indicator_id = prog.indicator_id
-  LEFT JOIN ms ON ms.task_id = prog.task_id
+  LEFT JOIN dep ON dep.week = prog.week AND dep.indicator_id = prog.indicator_id
+  LEFT JOIN ms ON ms.week = prog.week AND ms.task_id = prog.task_id
 ),
 {MEASURES_SQL}
 INSERT INTO {T["prog"]} ({", ".join(columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, indicator_id, share, cp_passed, recent_periods, left_half,
+SELECT %(plan)s, week, as_of, %(now)s, indicator_id, share, cp_passed, recent_periods, left_half,
   left_year, departments_expected, reported, missing = 0, {MEASURES_SELECT}
 FROM measured WHERE TRUE
 {_upsert_clause(["week", "indicator_id"], ["as_of", "computed_at", "departments_reported", "data_complete", *MEASURE_COLUMNS], table=T["prog"])}
@@ -790,8 +828,8 @@ FROM measured WHERE TRUE
 # and the ranks come in step 5, once step 4 has rolled up the tasks they lead.
 
 
-def _department_scores(week: Week, params: dict, only_departments: str) -> None:
-    """Step 3: per unit with indicators to report or tasks to lead, from its rows of step 2."""
+def _department_scores(params: dict, only_departments: str) -> None:
+    """Step 3: per unit (with indicators to report or tasks to lead) and week, from its rows of step 2."""
     columns = [
         "plan_id", "week", "as_of", "computed_at", "department_id", "cells_due", "cells_entered", "cells_on_time",
         "period_due", "period_entered", "completeness_pct", "timeliness_pct", "indicator_count", "attainment_pct",
@@ -800,21 +838,22 @@ def _department_scores(week: Week, params: dict, only_departments: str) -> None:
     step5_columns = ["led_task_count", "led_red", "red_penalty", "order_penalty"]  # inserted as 0, then set by step 5 (not rewritten here)
     sql = f"""
 WITH
+{_inputs_sql(params)}
 results AS (
-  SELECT d.department_id, COUNT(*) AS indicators,
+  SELECT d.week, d.department_id, COUNT(*) AS indicators,
     SUM(d.cells_due) AS due, SUM(d.cells_entered) AS entered, SUM(d.cells_on_time) AS on_time,
     SUM(d.period_due) AS period_due, SUM(d.period_entered) AS period_entered,
     {weighted("CASE WHEN d.attainment_pct > 100 THEN 100.0 ELSE d.attainment_pct END", weight="i.weight")} AS attainment,
     SUM(CASE WHEN d.light = {RED} THEN 1 ELSE 0 END) AS red
   FROM {T["dprog"]} d JOIN {T["indicator"]} i ON i.id = d.indicator_id
-  WHERE d.plan_id = %(plan)s AND d.week = %(week)s {only_departments}
-  GROUP BY d.department_id
+  WHERE d.plan_id = %(plan)s AND d.week IN {params["weeks_in"]} {only_departments}
+  GROUP BY d.week, d.department_id
 ),
 units AS (
   -- A lead unit is ranked even when it reports no figure of its own: it answers for what it leads.
-  SELECT department_id FROM results
+  SELECT week, department_id FROM results
   UNION
-  SELECT t.lead_department_id FROM {T["task"]} t JOIN {T["action"]} ac ON ac.id = t.action_id
+  SELECT w.week, t.lead_department_id FROM {T["task"]} t JOIN {T["action"]} ac ON ac.id = t.action_id CROSS JOIN weeks w
   WHERE ac.plan_id = %(plan)s {only_departments.replace("d.department_id", "t.lead_department_id")}
     AND EXISTS (
       SELECT 1 FROM {T["task"]} part WHERE (part.id = t.id OR part.parent_id = t.id)
@@ -822,25 +861,27 @@ units AS (
              OR EXISTS (SELECT 1 FROM {T["milestone"]} m WHERE m.task_id = part.id)))
 ),
 ms AS (
-  SELECT t.lead_department_id AS department_id,
-    SUM(CASE WHEN m.planned_date <= %(as_of)s THEN 1 ELSE 0 END) AS due,
-    SUM(CASE WHEN m.planned_date <= %(as_of)s AND m.done_date IS NOT NULL AND m.done_date <= m.planned_date THEN 1 ELSE 0 END) AS on_time
-  FROM {T["milestone"]} m JOIN {T["task"]} t ON t.id = m.task_id JOIN {T["action"]} ac ON ac.id = t.action_id
+  SELECT w.week, t.lead_department_id AS department_id,
+    SUM(CASE WHEN m.planned_date <= w.as_of THEN 1 ELSE 0 END) AS due,
+    SUM(CASE WHEN m.planned_date <= w.as_of AND m.done_date IS NOT NULL AND m.done_date <= m.planned_date THEN 1 ELSE 0 END) AS on_time
+  FROM {T["milestone"]} m JOIN {T["task"]} t ON t.id = m.task_id JOIN {T["action"]} ac ON ac.id = t.action_id CROSS JOIN weeks w
   WHERE ac.plan_id = %(plan)s
-  GROUP BY t.lead_department_id
+  GROUP BY w.week, t.lead_department_id
 ),
 parts AS (
-  SELECT u.department_id, COALESCE(r.indicators, 0) AS indicators, COALESCE(r.due, 0) AS due,
+  SELECT u.week, w.as_of, u.department_id, COALESCE(r.indicators, 0) AS indicators, COALESCE(r.due, 0) AS due,
     COALESCE(r.entered, 0) AS entered, COALESCE(r.on_time, 0) AS on_time, COALESCE(r.period_due, 0) AS period_due,
     COALESCE(r.period_entered, 0) AS period_entered, r.attainment, COALESCE(r.red, 0) AS red,
     CASE WHEN r.due > 0 THEN r.entered * 100.0 / r.due END AS completeness,
     CASE WHEN r.due > 0 THEN r.on_time * 100.0 / r.due END AS timeliness,
     COALESCE(ms.due, 0) AS ms_due, COALESCE(ms.on_time, 0) AS ms_on_time,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END AS ms_pct
-  FROM units u LEFT JOIN results r ON r.department_id = u.department_id LEFT JOIN ms ON ms.department_id = u.department_id
+  FROM units u JOIN weeks w ON w.week = u.week
+  LEFT JOIN results r ON r.week = u.week AND r.department_id = u.department_id
+  LEFT JOIN ms ON ms.week = u.week AND ms.department_id = u.department_id
 )
 INSERT INTO {T["score"]} ({", ".join(columns + step5_columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, department_id, due, entered, on_time, period_due, period_entered,
+SELECT %(plan)s, week, as_of, %(now)s, department_id, due, entered, on_time, period_due, period_entered,
   completeness, timeliness, indicators, attainment, red, ms_due, ms_on_time, ms_pct, {", ".join("0" for _ in step5_columns)}
 FROM parts WHERE TRUE
 {_upsert_clause(["plan_id", "week", "department_id"], columns[2:], table=T["score"])}
@@ -855,8 +896,8 @@ FROM parts WHERE TRUE
 MEANS = ("attainment", "completion", "schedule")  # the weighted means of an aggregate, each stored with its sums
 
 
-def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
-    """Step 4: tasks, actions and the plan. Incremental runs rewrite only the touched tasks and actions.
+def _rollups(params: dict, indicator_ids=None) -> None:
+    """Step 4: tasks, actions and the plan, per week. Incremental runs rewrite only the touched tasks and actions.
 
     A task that groups sub-tasks rolls up its own parts and every part of its sub-tasks; the action and
     the plan count each part once, whatever level of task it hangs on. Every part has an action, so the
@@ -892,7 +933,7 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
         for mean in MEANS for numerator, denominator in [weight_sums(mean)]
     )
     group_sql = f"""
-  SELECT {{level_literal}} AS level, {{subject}} AS subject, {{task_id}} AS task_id, {{action_id}} AS action_id,
+  SELECT week, {{level_literal}} AS level, {{subject}} AS subject, {{task_id}} AS task_id, {{action_id}} AS action_id,
     SUM(is_indicator) AS indicator_count,
     SUM(CASE WHEN light = {GREEN} THEN is_indicator ELSE 0 END) AS green,
     SUM(CASE WHEN light = {YELLOW} THEN is_indicator ELSE 0 END) AS yellow,
@@ -913,19 +954,20 @@ def _rollups(week: Week, params: dict, indicator_ids=None) -> None:
   COALESCE(ms_overdue, 0), COALESCE(figures, 0)"""
     sql = f"""
 WITH
+{_inputs_sql(params)}
 {MILESTONES_SQL.format(**T)},
 parts AS (
   -- Each indicator is a part with its weight; a task's milestones are one more part of weight 1. An
   -- indicator that is 未报 (behind while reports are missing) is counted, but not averaged in.
-  SELECT t.id AS task_id, t.action_id, 1 AS is_indicator, i.weight,
+  SELECT p.week, t.id AS task_id, t.action_id, 1 AS is_indicator, i.weight,
     CASE WHEN p.light = {MISSING} THEN NULL ELSE p.attainment_pct END AS attainment,
     CASE WHEN p.light = {MISSING} THEN NULL ELSE p.completion_pct END AS completion,
     CASE WHEN p.light = {MISSING} THEN NULL ELSE p.schedule_pct END AS schedule, p.light, p.half_year_status AS half,
     0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
-  WHERE p.plan_id = %(plan)s AND p.week = %(week)s AND i.kind <> {MILESTONE} {touched_indicators}
+  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in"]} AND i.kind <> {MILESTONE} {touched_indicators}
   UNION ALL
-  SELECT t.id, t.action_id, 0, 1,
+  SELECT ms.week, t.id, t.action_id, 0, 1,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END, CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END,
     NULL, {MILESTONE_PART}, {MILESTONE_PART}, ms.due, ms.on_time, ms.overdue, 0
   FROM ms JOIN {T["task"]} t ON t.id = ms.task_id WHERE TRUE {touched_parts}
@@ -937,13 +979,13 @@ task_parts AS (
   SELECT parts.*, t.parent_id FROM parts JOIN {T["task"]} t ON t.id = parts.task_id WHERE t.parent_id IS NOT NULL
 ),
 grouped AS (
-{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by=touched_tasks + " GROUP BY rolled_task_id")}
+{group_sql.format(level_literal=sql_literal(RollupLevel.TASK), subject=f"{sql_literal(RollupLevel.TASK + ':')} || CAST(rolled_task_id AS VARCHAR(20))", task_id="rolled_task_id", action_id="NULL", source="task_parts", group_by=touched_tasks + " GROUP BY week, rolled_task_id")}
 UNION ALL
-{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by=" GROUP BY action_id")}
+{group_sql.format(level_literal=sql_literal(RollupLevel.ACTION), subject=f"{sql_literal(RollupLevel.ACTION + ':')} || CAST(action_id AS VARCHAR(20))", task_id="NULL", action_id="action_id", source="parts", group_by=" GROUP BY week, action_id")}
 )
 INSERT INTO {T["rollup"]} ({", ".join(columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, level, subject, task_id, action_id, {stored}, 0, 0, {", ".join(sums)}
-FROM grouped WHERE TRUE
+SELECT %(plan)s, w.week, w.as_of, %(now)s, level, subject, task_id, action_id, {stored}, 0, 0, {", ".join(sums)}
+FROM grouped JOIN weeks w ON w.week = grouped.week WHERE TRUE
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
     _execute(sql, params)
@@ -955,26 +997,29 @@ FROM grouped WHERE TRUE
     if indicator_ids is not None:
         legacy = " OR ".join(f"(r.{mean}_pct IS NOT NULL AND r.{mean}_den IS NULL)" for mean in MEANS)
         legacy_guard = (
-            f"AND NOT EXISTS (SELECT 1 FROM {T['rollup']} r WHERE r.plan_id = %(plan)s AND r.week = %(week)s"
+            f"AND NOT EXISTS (SELECT 1 FROM {T['rollup']} r WHERE r.plan_id = %(plan)s AND r.week = w.week"
             f" AND r.level = {sql_literal(RollupLevel.ACTION)} AND ({legacy}))"
         )
     counted = ", ".join(f"SUM({c}) AS {c}" for c in (
         "indicator_count", "green", "yellow", "red", "no_light", "missing", "half_met", "half_not_met", *sums))
     plan_sql = f"""
 WITH
+{_inputs_sql(params)}
 actions AS (
-  SELECT {counted}, SUM(milestones_due) AS ms_due, SUM(milestones_on_time) AS ms_on_time,
+  SELECT week, {counted}, SUM(milestones_due) AS ms_due, SUM(milestones_on_time) AS ms_on_time,
     SUM(milestones_overdue) AS ms_overdue, SUM(figure_count) AS figures
-  FROM {T["rollup"]} WHERE plan_id = %(plan)s AND week = %(week)s AND level = {sql_literal(RollupLevel.ACTION)}
+  FROM {T["rollup"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in"]} AND level = {sql_literal(RollupLevel.ACTION)}
+  GROUP BY week
 ),
 reporting AS (
-  SELECT COUNT(*) AS expected, SUM(CASE WHEN period_entered >= period_due THEN 1 ELSE 0 END) AS reported
-  FROM {T["score"]} WHERE plan_id = %(plan)s AND week = %(week)s AND period_due > 0
+  SELECT week, COUNT(*) AS expected, SUM(CASE WHEN period_entered >= period_due THEN 1 ELSE 0 END) AS reported
+  FROM {T["score"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in"]} AND period_due > 0
+  GROUP BY week
 )
 INSERT INTO {T["rollup"]} ({", ".join(columns)})
-SELECT %(plan)s, %(week)s, %(as_of)s, %(now)s, {PLAN_LEVEL}, {sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20)),
+SELECT %(plan)s, w.week, w.as_of, %(now)s, {PLAN_LEVEL}, {sql_literal(RollupLevel.PLAN + ':')} || CAST(%(plan)s AS VARCHAR(20)),
   NULL, NULL, {stored}, COALESCE(reporting.expected, 0), COALESCE(reporting.reported, 0), {", ".join(sums)}
-FROM actions CROSS JOIN reporting WHERE TRUE {legacy_guard}
+FROM weeks w LEFT JOIN actions ON actions.week = w.week LEFT JOIN reporting ON reporting.week = w.week WHERE TRUE {legacy_guard}
 {_upsert_clause(["plan_id", "week", "subject"], columns[2:])}
 """
     _execute(plan_sql, params)
@@ -985,8 +1030,8 @@ FROM actions CROSS JOIN reporting WHERE TRUE {legacy_guard}
 # first week of a month, the month before is frozen.
 
 
-def _led_tasks_sql() -> str:
-    """led(department_id, n, pct): per lead unit, the tasks it leads with their stored roll-up of the week.
+def _led_tasks_sql(weeks_in: str) -> str:
+    """led(week, department_id, n, pct): per week and lead unit, the tasks it leads with their stored roll-up.
 
     A unit answers for each task it leads once: a sub-task led by the unit that also leads its parent is
     already inside the parent's roll-up, so only the parent counts. Each task weighs the same; its
@@ -994,16 +1039,16 @@ def _led_tasks_sql() -> str:
     make up for another behind). `red` counts the red indicators of those tasks."""
     capped = "CASE WHEN r.attainment_pct > 100 THEN 100.0 ELSE r.attainment_pct END"
     return f"""
-  SELECT t.lead_department_id AS department_id, COUNT(*) AS n, {weighted(capped, weight="1")} AS pct, SUM(r.red) AS red
+  SELECT r.week, t.lead_department_id AS department_id, COUNT(*) AS n, {weighted(capped, weight="1")} AS pct, SUM(r.red) AS red
   FROM {T["task"]} t
-  JOIN {T["rollup"]} r ON r.task_id = t.id AND r.plan_id = %(plan)s AND r.week = %(week)s AND r.level = {TASK_LEVEL}
+  JOIN {T["rollup"]} r ON r.task_id = t.id AND r.plan_id = %(plan)s AND r.week IN {weeks_in} AND r.level = {TASK_LEVEL}
   LEFT JOIN {T["task"]} up ON up.id = t.parent_id
   WHERE up.id IS NULL OR up.lead_department_id <> t.lead_department_id
-  GROUP BY t.lead_department_id"""
+  GROUP BY r.week, t.lead_department_id"""
 
 
 def _order_points_sql() -> str:
-    """op(department_id, points): what a unit's open supervision orders and 约谈 cost it as of the week.
+    """op(week, department_id, points): what a unit's open supervision orders and 约谈 cost it as of each week.
 
     An order counts at the level it had on the as-of day (its latest step on or before it, by the steps'
     business days), unless it was closed by then; a 约谈 counts from the day it opened until it closed."""
@@ -1011,31 +1056,33 @@ def _order_points_sql() -> str:
         f"WHEN {sql_literal(level)} THEN %(order_{level})s" for level in (OrderLevel.BLUE, OrderLevel.YELLOW, OrderLevel.RED)
     )
     return f"""
-  SELECT department_id, SUM(points) AS points FROM (
-    SELECT o.department_id, CASE e.level {level_points} ELSE 0 END AS points
+  SELECT week, department_id, SUM(points) AS points FROM (
+    SELECT w.week, o.department_id, CASE e.level {level_points} ELSE 0 END AS points
     FROM {T["order"]} o
+    CROSS JOIN weeks w
     JOIN {T["order_event"]} e ON e.order_id = o.id
-    WHERE o.plan_id = %(plan)s AND o.issued_on <= %(as_of)s
-      AND e.id = (SELECT MAX(e2.id) FROM {T["order_event"]} e2 WHERE e2.order_id = o.id AND e2.day <= %(as_of)s)
+    WHERE o.plan_id = %(plan)s AND o.issued_on <= w.as_of
+      AND e.id = (SELECT MAX(e2.id) FROM {T["order_event"]} e2 WHERE e2.order_id = o.id AND e2.day <= w.as_of)
       AND e.status <> {sql_literal(OrderStatus.CLOSED)}
     UNION ALL
-    SELECT i.department_id, %(interview)s AS points
+    SELECT w.week, i.department_id, %(interview)s AS points
     FROM {T["interview"]} i
-    WHERE i.plan_id = %(plan)s AND i.opened_on <= %(as_of)s AND (i.closed_on IS NULL OR i.closed_on > %(as_of)s)
-  ) points GROUP BY department_id"""
+    CROSS JOIN weeks w
+    WHERE i.plan_id = %(plan)s AND i.opened_on <= w.as_of AND (i.closed_on IS NULL OR i.closed_on > w.as_of)
+  ) points GROUP BY week, department_id"""
 
 
-def _department_ranks(week: Week, params: dict) -> None:
-    """Step 5: every unit's score of the week from its parts, then its ranks in its league and overall.
+def _department_ranks(plan: Plan, params: dict) -> None:
+    """Step 5: every unit's score of each week from its parts, then its ranks in its league and overall.
 
     Score = the weighted mean of the parts the unit has (its indicators against schedule, the tasks it
     leads against schedule, milestones of its tasks on time, its reports on time; weights from the plan),
     scaled to the weights' sum (100 by default), minus the plan's penalty per red light: of its own
     indicators (its shares) and of the indicators of the tasks it leads (a lead unit answers for them);
     minus the plan's points per open supervision order (by its level) and per open 约谈 as of the week. Leagues are the units' kinds (部门, 园区, 街道·镇): `rank` is within the league,
-    `overall_rank` among all units; unscored units are unranked. Previous ranks are the week before's.
+    `overall_rank` among all units; unscored units are unranked. Previous ranks are the week before's
+    (computed by the same statement when the week before is one of the run's).
     """
-    plan = week.plan
     params = {
         **params,
         "wi": float(plan.score_weight_indicators),
@@ -1055,8 +1102,11 @@ def _department_ranks(week: Week, params: dict) -> None:
     changed = ["led_task_count", "led_tasks_pct", "led_red", "red_penalty", "order_penalty", "score"]
     orders = "COALESCE(op.points, 0)"
     red = "(s.red + COALESCE(led.red, 0))"
+    weeks_in = params["weeks_in"]
     _execute(
         f"""
+WITH
+{_inputs_sql(params).rstrip(",")}
 UPDATE {T["score"]} SET {", ".join(f"{c} = x.{c}" for c in changed)}
 FROM (
   SELECT s.id, COALESCE(led.n, 0) AS led_task_count, led.pct AS led_tasks_pct, COALESCE(led.red, 0) AS led_red,
@@ -1065,11 +1115,11 @@ FROM (
       ({weighted_sum}) / NULLIF({weights_known}, 0) * ({all_weights}) / 100.0 - %(penalty)s * {red} - {orders}
     END AS score
   FROM {T["score"]} s
-  LEFT JOIN ({_led_tasks_sql()}
-  ) led ON led.department_id = s.department_id
+  LEFT JOIN ({_led_tasks_sql(weeks_in)}
+  ) led ON led.week = s.week AND led.department_id = s.department_id
   LEFT JOIN ({_order_points_sql()}
-  ) op ON op.department_id = s.department_id
-  WHERE s.plan_id = %(plan)s AND s.week = %(week)s
+  ) op ON op.week = s.week AND op.department_id = s.department_id
+  WHERE s.plan_id = %(plan)s AND s.week IN {weeks_in}
 ) AS x
 WHERE {T["score"]}.id = x.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FROM x.{c}" for c in changed)})
 """,
@@ -1077,18 +1127,29 @@ WHERE {T["score"]}.id = x.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FR
     )
     order = "ORDER BY CASE WHEN s.score IS NULL THEN 1 ELSE 0 END, s.score DESC"
     ranks = ["rank", "previous_rank", "overall_rank", "previous_overall_rank"]
+    # The week before's ranks: this statement's own where that week is one of the run's (its stored ones
+    # are those before the run), else the stored ones.
     _execute(
         f"""
-UPDATE {T["score"]} SET {", ".join(f"{c} = ranked.{c}" for c in ranks)}
-FROM (
-  SELECT s.id,
-    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY dep.kind {order}) END AS rank,
-    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER ({order}) END AS overall_rank,
-    prev.rank AS previous_rank, prev.overall_rank AS previous_overall_rank
+WITH
+{_inputs_sql(params)}
+fresh AS (
+  SELECT s.id, s.week, s.department_id,
+    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY s.week, dep.kind {order}) END AS rank,
+    CASE WHEN s.score IS NULL THEN NULL ELSE RANK() OVER (PARTITION BY s.week {order}) END AS overall_rank
   FROM {T["score"]} s
   JOIN {T["department"]} dep ON dep.id = s.department_id
-  LEFT JOIN {T["score"]} prev ON prev.plan_id = s.plan_id AND prev.department_id = s.department_id AND prev.week = %(previous)s
-  WHERE s.plan_id = %(plan)s AND s.week = %(week)s
+  WHERE s.plan_id = %(plan)s AND s.week IN {weeks_in}
+)
+UPDATE {T["score"]} SET {", ".join(f"{c} = ranked.{c}" for c in ranks)}
+FROM (
+  SELECT f.id, f.rank, f.overall_rank,
+    CASE WHEN before.id IS NOT NULL THEN before.rank ELSE prev.rank END AS previous_rank,
+    CASE WHEN before.id IS NOT NULL THEN before.overall_rank ELSE prev.overall_rank END AS previous_overall_rank
+  FROM fresh f
+  JOIN weeks w ON w.week = f.week
+  LEFT JOIN fresh before ON before.week = w.previous AND before.department_id = f.department_id
+  LEFT JOIN {T["score"]} prev ON prev.plan_id = %(plan)s AND prev.department_id = f.department_id AND prev.week = w.previous
 ) AS ranked
 WHERE {T["score"]}.id = ranked.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FROM ranked.{c}" for c in ranks)})
 """,
@@ -1142,28 +1203,24 @@ ON CONFLICT (plan_id, month, department_id) DO NOTHING
 # Entry points.
 
 
-def _params(week: Week, now: datetime.datetime, indicator_ids) -> dict:
+def _params(weeks: list[Week], now: datetime.datetime, indicator_ids) -> dict:
+    """The parameters of a run's statements: the plan's, and its weeks' as VALUES lists (`_inputs_sql`)."""
     ops = connection.ops
-    plan = week.plan
-    as_of_end = judged_until(week)
+    plan = weeks[0].plan
     params = {
         "plan": plan.pk,
-        "week": ops.adapt_datefield_value(week.start),
-        "previous": ops.adapt_datefield_value(week.previous),
-        "as_of": ops.adapt_datefield_value(week.as_of),
-        "as_of_end": ops.adapt_datetimefield_value(as_of_end),
-        "soon": ops.adapt_datefield_value(week.as_of + datetime.timedelta(days=plan.deadline_warning_days)),
         "checkpoint": ops.adapt_datefield_value(plan.checkpoint),
-        "checkpoint_passed": week.checkpoint_passed,
         "now": ops.adapt_datetimefield_value(now),
         "yellow": float(plan.yellow_gap_pp),
         "growth_yellow": float(plan.growth_yellow_pp),
         "pace_multiple": float(plan.pace_alert_multiple),
     }
     for name, (sql, values) in {
-        "freq_sql": _frequency_values(week),
-        "periods_sql": _periods_values(week),
-        "phased_sql": _phased_values(week, indicator_ids),
+        "weeks_sql": _weeks_values(weeks),
+        "weeks_in": _weeks_in(weeks),
+        "freq_sql": _frequency_values(weeks),
+        "periods_sql": _periods_values(weeks[0]),
+        "phased_sql": _phased_values(weeks, indicator_ids),
     }.items():
         params[name] = sql
         params.update(values)
@@ -1185,7 +1242,7 @@ week_rolled_up = Signal()
 
 def rescore_week(week: Week) -> None:
     """Step 5 again (scores and ranks) after the week's supervision orders moved: their deductions count."""
-    _department_ranks(week, _params(week, clock.now(), None))
+    _department_ranks(week.plan, _params([week], clock.now(), None))
 # The whole-week progress steps join and group sets of thousands of rows (a million figures) whose row
 # estimates are often wrong: a week's progress rows are written, then read back in the same transaction,
 # long before autovacuum analyses them, so the statistics predate the week and the planner expects one row
@@ -1221,7 +1278,6 @@ def carries() -> bool:
     return connection.vendor == "postgresql"
 
 
-@transaction.atomic
 def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: bool = False, announce: bool = True) -> None:
     """Compute and store one week of a plan: every indicator, or only those given (incremental).
 
@@ -1232,27 +1288,59 @@ def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: b
     that the running sums agree with them. `announce=False` (a verification's recomputation, rolled back)
     does not send `week_rolled_up`: it must not move supervision orders.
     """
+    rollup_weeks([week], indicator_ids=indicator_ids, department_ids=department_ids, carry=carry, announce=announce)
+
+
+@transaction.atomic
+def rollup_weeks(
+    weeks: list[Week], *, indicator_ids=None, department_ids=None, carry: bool = False, announce: bool = True
+) -> None:
+    """Compute and store weeks of a plan, each statement over all of them at once: every indicator, or only
+    those given (incremental). Identical to rolling up each week in order (`rollup_week`; tested).
+
+    A late edit's incremental run is the case for it: an edit to January changes every week after it, and
+    one statement per step over the 52 weeks of a few indicators costs about what one week's does, where 52
+    runs of a week each pay every statement's planning and the plan-wide steps (ranks, scores) again. A
+    range of whole weeks goes week by week instead (`carry`: each carries the running sums of the week before
+    it, just written), so `carry` takes one week.
+    """
+    if not weeks:
+        return
+    assert not carry or len(weeks) == 1, "running sums carry one week at a time, from the week before"
+    # A whole week is announced to the supervision ladder, which may move its orders (and so its scores)
+    # before the week after it is computed: whole weeks go one at a time.
+    assert indicator_ids is not None or len(weeks) == 1, "whole weeks are rolled up one at a time"
+    weeks = sorted(weeks, key=lambda w: w.start)
+    plan = weeks[0].plan
     carry = carry and carries()
     if connection.vendor == "postgresql":
-        # Two workers rolling up the same plan and week take turns instead of deadlocking on the upserts.
-        _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": week.plan.pk, "week": week.start.toordinal()})
+        # Two workers rolling up the same plan and week take turns instead of deadlocking on the upserts
+        # (the weeks' locks are taken in order, so two runs over overlapping weeks cannot wait on each other).
+        for week in weeks:
+            _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": plan.pk, "week": week.start.toordinal()})
         # The aggregation over a year of figures keeps one group per (indicator, department); with the
         # default 4 MB PostgreSQL spills it to disk. This transaction only may use more.
         _execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM})
         # Compiling these statements costs more than it saves (JIT took 1.3 s of a 1.6 s step at 1 M figures).
         _execute("SELECT set_config('jit', 'off', true)", {})
-    params = _params(week, clock.now(), indicator_ids)
+    params = _params(weeks, clock.now(), indicator_ids)
     if carry:
-        params["carry_sql"], carry_params = _carry_values(week)
+        params["carry_sql"], carry_params = _carry_values(weeks[0])
         params.update(carry_params)
     only = _id_filter("p.indicator_id", indicator_ids)
     with _whole_week_planner(whole_week=indicator_ids is None):
-        _write_inputs(week, params, only)
-        _department_rows(week, params, only, carry=carry)
-        _indicator_rows(week, params, only)
-    _department_scores(week, params, _id_filter("d.department_id", department_ids))
-    _rollups(week, params, indicator_ids)
-    _department_ranks(week, params)
-    _monthly_freeze(week, params)
+        _write_inputs(params, only)
+        _department_rows(params, only, carry=carry)
+        _indicator_rows(params, only)
+    _department_scores(params, _id_filter("d.department_id", department_ids))
+    _rollups(params, indicator_ids)
+    _department_ranks(plan, params)
+    # A month is frozen once, by the first of its next month's weeks rolled up: one statement per month.
+    frozen_by = {}
+    for week in weeks:
+        frozen_by.setdefault(week.start.replace(day=1), week)
+    for week in frozen_by.values():
+        _monthly_freeze(week, params)
     if indicator_ids is None and announce:
-        week_rolled_up.send(sender=Week, week=week)
+        for week in weeks:
+            week_rolled_up.send(sender=Week, week=week)

@@ -26,7 +26,7 @@ from metrics.models import (
     RollupCorrection,
     StaleRollup,
 )
-from metrics.rollup.engine import Week, rollup_week
+from metrics.rollup.engine import Week, rollup_week, rollup_weeks
 from planboard import clock
 from planboard.periods import Frequency, period_start, year_last, year_start
 
@@ -171,16 +171,23 @@ def rollup_touched(
     stored = dict(
         Rollup.objects.filter(plan=plan, subject=f"plan:{plan.pk}", week__in=[w.start for w in weeks]).values_list("week", "as_of")
     )
-    # Each week after the first carries the running sums of the week before it, just recomputed here for
-    # the same indicators (or for all of them); a whole week follows a partial one from the figures.
-    whole_before = None
+    # The weeks stored as of the day they are judged on take the touched indicators only, all of them in one
+    # run (engine.rollup_weeks: one statement per step over all of them); a week never rolled up, or whose
+    # as-of day has moved on (the week in progress, a day later), is rolled up whole, in its place in the
+    # order (a week's ranks compare with the week before's).
+    # A whole week right after another carries its running sums; after touched ones, it starts from the figures.
+    pending: list[Week] = []
+    whole_before = False
     for week in weeks:
         if stored.get(week.start) == week.as_of:
-            rollup_week(week, indicator_ids=indicator_ids, department_ids=department_ids, carry=whole_before is not None)
+            pending.append(week)
             whole_before = False
-        else:
-            rollup_week(week, carry=bool(whole_before))  # never rolled up, or its as-of day has moved on: the whole week
-            whole_before = True
+            continue
+        rollup_weeks(pending, indicator_ids=indicator_ids, department_ids=department_ids)
+        pending = []
+        rollup_week(week, carry=whole_before)
+        whole_before = True
+    rollup_weeks(pending, indicator_ids=indicator_ids, department_ids=department_ids)
     return len(weeks)
 
 

@@ -86,23 +86,64 @@ class RollupRunTests:
         after = DepartmentIndicatorProgress.objects.get(week=datetime.date(2022, 3, 7), indicator=figure.indicator, department=figure.department)
         assert after.actual - before.actual >= 1000
 
-    def test_after_a_late_edit_a_whole_week_never_carries_a_partial_one(self, demo):
-        """The weeks after a late edit carry the week before only when it was just computed for the same
-        indicators or all: a week rolled up whole (its plan row gone: never rolled) follows partial ones, so
-        it recomputes from the figures, and the partial weeks after it carry again."""
+    def test_the_weeks_after_a_late_edit_rolled_up_together_are_the_weeks_rolled_up_one_by_one(self, demo):
+        """engine.rollup_weeks computes every week of a late edit in one statement per step; each week's
+        ranks compare with the week before's, which the same statement computes. A late correction of a
+        unit's March sheet that moves it up the ranking in the weeks after must leave what rolling the
+        weeks up in order does."""
+        march = datetime.date(2022, 3, 7)
+        sheet = Figure.objects.filter(
+            indicator__frequency="weekly", indicator__kind="amount", indicator__direction="higher", period_start=march,
+        ).select_related("indicator")
+        ranked = DepartmentScore.objects.filter(week=march, overall_rank__gt=3).order_by("-overall_rank")
+        unit = max(ranked, key=lambda score: sheet.filter(department_id=score.department_id).count()).department
+        ranks_before = dict(DepartmentScore.objects.filter(department=unit).values_list("week", "overall_rank"))
+        for figure in sheet.filter(department=unit):
+            figure.value = figure.indicator.annual_target  # the year's target in one week: ahead of schedule
+            figure.save()
+        touched = {
+            "indicator_ids": sorted(sheet.filter(department=unit).values_list("indicator_id", flat=True)),
+            "department_ids": [unit.pk],
+        }
+        rollup_touched(plan=demo, period_starts=[march], **touched)
+        together = rows()
+        ranks_after = dict(DepartmentScore.objects.filter(department=unit).values_list("week", "overall_rank"))
+        moved = sorted(week for week in ranks_after if ranks_after[week] != ranks_before[week])
+        assert len(moved) >= 2 and moved[0] >= march  # a wrong previous rank would show
+        last = DepartmentScore.objects.get(department=unit, week=moved[-1])
+        assert last.previous_overall_rank == ranks_after[moved[-1] - datetime.timedelta(weeks=1)]
+        # Week by week, each reading the week before's ranks as just rewritten: what a wrong previous rank
+        # stored by the run together would be corrected to.
+        for monday in [march + datetime.timedelta(weeks=n) for n in range(11)]:
+            rollup_week(Week.of(demo, monday, TODAY), **touched)
+        assert rows() == together
+        # And each week whole from the figures (without the supervision ladder, which a whole week's run
+        # tells: it would issue orders for the new figures, and their deductions move the scores).
+        for monday in [march + datetime.timedelta(weeks=n) for n in range(11)]:
+            rollup_week(Week.of(demo, monday, TODAY), announce=False)
+        assert rows() == together
+
+    def test_after_a_late_edit_the_touched_weeks_go_together_and_a_never_rolled_week_whole_in_its_place(self, demo):
+        """The weeks after a late edit that are stored as of their day take the touched indicators, together
+        (one statement per step over all of them); a week rolled up whole (its plan row gone: never rolled)
+        goes in its place in the order, from the figures (the week before it was partial), and the weeks
+        after it together again."""
         Rollup.objects.filter(level="plan", week=datetime.date(2022, 4, 18)).delete()
         figure = Figure.objects.filter(indicator__frequency="weekly", period_start=datetime.date(2022, 4, 4)).first()
-        with mock.patch("metrics.rollup.services.rollup_week") as rollup_week_:
+        runs = mock.Mock()
+        with mock.patch("metrics.rollup.services.rollup_week", runs.week), mock.patch("metrics.rollup.services.rollup_weeks", runs.weeks):
             rollup_touched(plan=demo, indicator_ids=[figure.indicator_id], period_starts=[figure.period_start])
-        calls = [(c.args[0].start, "indicator_ids" in c.kwargs, c.kwargs["carry"]) for c in rollup_week_.call_args_list]
+        calls = []
+        for name, args, kwargs in runs.mock_calls:
+            if name == "weeks":
+                calls.append(("touched", [w.start for w in args[0]], kwargs["indicator_ids"]))
+            else:
+                calls.append(("whole", args[0].start, kwargs["carry"]))
+        monday = datetime.date(2022, 4, 25)
         assert calls == [
-            (datetime.date(2022, 4, 4), True, False),  # the edited week: from the figures
-            (datetime.date(2022, 4, 11), True, True),
-            (datetime.date(2022, 4, 18), False, False),  # whole, after a partial week
-            (datetime.date(2022, 4, 25), True, True),
-            (datetime.date(2022, 5, 2), True, True),
-            (datetime.date(2022, 5, 9), True, True),
-            (datetime.date(2022, 5, 16), True, True),
+            ("touched", [datetime.date(2022, 4, 4), datetime.date(2022, 4, 11)], [figure.indicator_id]),  # from the edited week
+            ("whole", datetime.date(2022, 4, 18), False),  # whole, after partial weeks: from the figures
+            ("touched", [monday + datetime.timedelta(weeks=n) for n in range(4)], [figure.indicator_id]),
         ]
 
     def test_the_nightly_check_finds_a_week_that_disagrees_with_its_figures_and_repairs_it(self, demo, caplog):
