@@ -599,17 +599,25 @@ AGG_FROM_FIGURES = """
     COUNT(*) - COUNT(f.value) AS na,
     MAX(CASE WHEN f.value IS NOT NULL THEN f.period_start END) AS last_reported,
     MAX(CASE WHEN f.value IS NOT NULL AND f.period_start <= freq.cp_cutoff THEN f.period_start END) AS cp_last,
-    SUM(CASE WHEN p.due <= freq.as_of_end THEN 1 ELSE 0 END) AS cells_entered,
-    SUM(CASE WHEN p.due <= freq.as_of_end AND f.entered_at <= p.due THEN 1 ELSE 0 END) AS cells_on_time,
-    SUM(CASE WHEN p.period_start = freq.current_period THEN 1 ELSE 0 END) AS period_entered,
+    SUM(CASE WHEN f.due <= freq.as_of_end THEN 1 ELSE 0 END) AS cells_entered,
+    SUM(CASE WHEN f.due <= freq.as_of_end AND f.entered_at <= f.due THEN 1 ELSE 0 END) AS cells_on_time,
+    SUM(CASE WHEN f.due IS NOT NULL AND f.period_start = freq.current_period THEN 1 ELSE 0 END) AS period_entered,
     SUM(CASE WHEN f.period_start = freq.latest_due THEN 1 ELSE 0 END) AS latest_entered
-  FROM {figure} f
-  JOIN plan_indicators i ON i.id = f.indicator_id
-  JOIN freq ON freq.frequency = i.frequency
-  -- The date first: an incremental run loops over the periods for each figure, and comparing dates is
-  -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
-  LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
-  WHERE f.period_start <= freq.cutoff {kinds}
+  FROM (
+    -- Each figure with its period's due time, before the figures meet the weeks: a week's figures are
+    -- read once per week of the run after them, and the periods would be looked up again each time
+    -- (`fence`, OFFSET 0, keeps PostgreSQL from folding the join back in). Up to the run's last cutoff.
+    SELECT f.indicator_id, f.department_id, f.period_start, f.value, f.entered_at, i.frequency, p.due
+    FROM {figure} f
+    JOIN plan_indicators i ON i.id = f.indicator_id
+    -- The date first: an incremental run loops over the periods for each figure, and comparing dates is
+    -- much cheaper than comparing the frequency's text (PostgreSQL keeps the written order of equal-cost tests).
+    LEFT JOIN periods p ON p.period_start = f.period_start AND p.frequency = i.frequency
+    WHERE f.period_start <= %(last_cutoff)s {kinds}
+    {fence}
+  ) f
+  JOIN freq ON freq.frequency = f.frequency
+  WHERE f.period_start <= freq.cutoff
   GROUP BY freq.week, f.indicator_id, f.department_id
 """
 
@@ -660,9 +668,10 @@ agg AS (
 
 
 def _agg_sql(carry: bool, params: dict) -> str:
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""  # SQLite has no OFFSET without LIMIT (nor folds)
     if carry:
-        return AGG_CARRIED.format(carry_periods=params["carry_periods_sql"], **T)
-    return "agg AS (" + AGG_FROM_FIGURES.format(kinds="", **T) + "\n),"
+        return AGG_CARRIED.format(carry_periods=params["carry_periods_sql"], fence=fence, **T)
+    return "agg AS (" + AGG_FROM_FIGURES.format(kinds="", fence=fence, **T) + "\n),"
 
 
 def _carry_values(week: Week) -> tuple[str, dict]:
@@ -1214,6 +1223,11 @@ def _params(weeks: list[Week], now: datetime.datetime, indicator_ids) -> dict:
         "yellow": float(plan.yellow_gap_pp),
         "growth_yellow": float(plan.growth_yellow_pp),
         "pace_multiple": float(plan.pace_alert_multiple),
+        # The latest period any week of the run counts (of any frequency): the figures are read up to it.
+        "last_cutoff": ops.adapt_datefield_value(max(
+            (c for w in weeks for f in (Frequency.WEEKLY, Frequency.MONTHLY) if (c := _frequency_inputs(f, w)["cutoff"])),
+            default=None,
+        )),
     }
     for name, (sql, values) in {
         "weeks_sql": _weeks_values(weeks),
