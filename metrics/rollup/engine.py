@@ -668,7 +668,9 @@ agg AS (
 
 
 def _agg_sql(carry: bool, params: dict) -> str:
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""  # SQLite has no OFFSET without LIMIT (nor folds)
+    # The fence only where a run has several weeks: a week's whole run reads each figure once anyway, and
+    # the fence would keep its cutoff out of the figures' scan. SQLite has no OFFSET without LIMIT.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" and params["week_count"] > 1 else ""
     if carry:
         return AGG_CARRIED.format(carry_periods=params["carry_periods_sql"], fence=fence, **T)
     return "agg AS (" + AGG_FROM_FIGURES.format(kinds="", fence=fence, **T) + "\n),"
@@ -1218,6 +1220,7 @@ def _params(weeks: list[Week], now: datetime.datetime, indicator_ids) -> dict:
     plan = weeks[0].plan
     params = {
         "plan": plan.pk,
+        "week_count": len(weeks),
         "checkpoint": ops.adapt_datefield_value(plan.checkpoint),
         "now": ops.adapt_datetimefield_value(now),
         "yellow": float(plan.yellow_gap_pp),
