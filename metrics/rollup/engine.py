@@ -377,7 +377,7 @@ WHERE ac.plan_id = %(plan)s {only.replace("p.indicator_id", "i.id")}
 
 def _execute(sql: str, params: dict) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, {k: v for k, v in params.items() if not k.endswith("_sql") and k != "weeks_in"})
+        cursor.execute(sql, {k: v for k, v in params.items() if not k.endswith("_sql")})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -760,7 +760,7 @@ base AS (
   FROM {T["assignment"]} a
   JOIN plan_indicators i ON i.id = a.indicator_id
   JOIN freq ON freq.frequency = i.frequency
-  JOIN {T["prog"]} prog ON prog.indicator_id = a.indicator_id AND prog.week = freq.week AND prog.week IN {params["weeks_in"]}
+  JOIN {T["prog"]} prog ON prog.indicator_id = a.indicator_id AND prog.week = freq.week AND prog.week IN {params["weeks_in_sql"]}
   LEFT JOIN agg ON agg.week = freq.week AND agg.indicator_id = a.indicator_id AND agg.department_id = a.department_id
   LEFT JOIN rates ON rates.week = freq.week AND rates.indicator_id = a.indicator_id AND rates.department_id = a.department_id
   LEFT JOIN ms ON ms.week = freq.week AND ms.task_id = i.task_id
@@ -788,7 +788,7 @@ WITH
 prog AS (
   SELECT p.*, i.kind, i.direction, i.annual_target, i.task_id, i.rate_department_id
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id
-  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in"]} {only}
+  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in_sql"]} {only}
 ),
 dep AS (
   SELECT d.week, d.indicator_id,
@@ -802,7 +802,7 @@ dep AS (
     SUM(d.figure_count) AS n, SUM(d.na_count) AS na,
     SUM(CASE WHEN d.latest_reported THEN 1 ELSE 0 END) AS reported
   FROM {T["dprog"]} d JOIN prog ON prog.indicator_id = d.indicator_id AND prog.week = d.week
-  WHERE d.week IN {params["weeks_in"]}
+  WHERE d.week IN {params["weeks_in_sql"]}
   GROUP BY d.week, d.indicator_id
 ),
 {MILESTONES_SQL.format(**T)},
@@ -857,7 +857,7 @@ results AS (
     {weighted("CASE WHEN d.attainment_pct > 100 THEN 100.0 ELSE d.attainment_pct END", weight="i.weight")} AS attainment,
     SUM(CASE WHEN d.light = {RED} THEN 1 ELSE 0 END) AS red
   FROM {T["dprog"]} d JOIN {T["indicator"]} i ON i.id = d.indicator_id
-  WHERE d.plan_id = %(plan)s AND d.week IN {params["weeks_in"]} {only_departments}
+  WHERE d.plan_id = %(plan)s AND d.week IN {params["weeks_in_sql"]} {only_departments}
   GROUP BY d.week, d.department_id
 ),
 units AS (
@@ -976,7 +976,7 @@ parts AS (
     CASE WHEN p.light = {MISSING} THEN NULL ELSE p.schedule_pct END AS schedule, p.light, p.half_year_status AS half,
     0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
-  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in"]} AND i.kind <> {MILESTONE} {touched_indicators}
+  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in_sql"]} AND i.kind <> {MILESTONE} {touched_indicators}
   UNION ALL
   SELECT ms.week, t.id, t.action_id, 0, 1,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END, CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END,
@@ -1019,12 +1019,12 @@ WITH
 actions AS (
   SELECT week, {counted}, SUM(milestones_due) AS ms_due, SUM(milestones_on_time) AS ms_on_time,
     SUM(milestones_overdue) AS ms_overdue, SUM(figure_count) AS figures
-  FROM {T["rollup"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in"]} AND level = {sql_literal(RollupLevel.ACTION)}
+  FROM {T["rollup"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in_sql"]} AND level = {sql_literal(RollupLevel.ACTION)}
   GROUP BY week
 ),
 reporting AS (
   SELECT week, COUNT(*) AS expected, SUM(CASE WHEN period_entered >= period_due THEN 1 ELSE 0 END) AS reported
-  FROM {T["score"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in"]} AND period_due > 0
+  FROM {T["score"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in_sql"]} AND period_due > 0
   GROUP BY week
 )
 INSERT INTO {T["rollup"]} ({", ".join(columns)})
@@ -1113,7 +1113,7 @@ def _department_ranks(plan: Plan, params: dict) -> None:
     changed = ["led_task_count", "led_tasks_pct", "led_red", "red_penalty", "order_penalty", "score"]
     orders = "COALESCE(op.points, 0)"
     red = "(s.red + COALESCE(led.red, 0))"
-    weeks_in = params["weeks_in"]
+    weeks_in = params["weeks_in_sql"]
     _execute(
         f"""
 WITH
@@ -1234,7 +1234,7 @@ def _params(weeks: list[Week], now: datetime.datetime, indicator_ids) -> dict:
     }
     for name, (sql, values) in {
         "weeks_sql": _weeks_values(weeks),
-        "weeks_in": _weeks_in(weeks),
+        "weeks_in_sql": _weeks_in(weeks),
         "freq_sql": _frequency_values(weeks),
         "periods_sql": _periods_values(weeks[0]),
         "phased_sql": _phased_values(weeks, indicator_ids),
