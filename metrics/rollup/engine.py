@@ -1316,8 +1316,9 @@ def rollup_weeks(
     those given (incremental). Identical to rolling up each week in order (`rollup_week`; tested).
 
     A late edit's incremental run is the case for it: an edit to January changes every week after it, and
-    one statement per step over the 52 weeks of a few indicators costs about what one week's does, where 52
-    runs of a week each pay every statement's planning and the plan-wide steps (ranks, scores) again. A
+    one statement per step over the 52 weeks of a few indicators costs about ten weeks' runs (measured:
+    0.45 s against 40 ms), where 52 runs of a week each pay every statement's planning and the plan-wide
+    steps (ranks, scores) again. A
     range of whole weeks goes week by week instead (`carry`: each carries the running sums of the week before
     it, just written), so `carry` takes one week.
     """
