@@ -175,8 +175,11 @@ class IndicatorProgress(Progress, MeasureColumns):
 class DepartmentIndicatorProgress(Progress, MeasureColumns):
     """One department's progress on one indicator, against its share of the target."""
 
-    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="+")
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+")
+    # No index of their own: every read is of a week (the unique constraint and the plan-week index serve it),
+    # and each index is one more entry written for each of a week's 20,000 rows (only deleting an indicator or a
+    # unit looks rows up by it alone, rarely).
+    indicator = models.ForeignKey(Indicator, verbose_name=_("indicator"), on_delete=models.CASCADE, related_name="+", db_index=False)
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.CASCADE, related_name="+", db_index=False)
     # Reporting: cells (periods) due by as_of, entered, entered by their deadline; and the period now due.
     cells_due = models.PositiveIntegerField(_("reports due so far"), default=0)
     cells_entered = models.PositiveIntegerField(_("reports entered"), default=0)

@@ -274,11 +274,12 @@ def _weeks_values(weeks: list[Week]) -> tuple[str, dict]:
     return values.sql, values.params
 
 
-def _weeks_in(weeks: list[Week]) -> tuple[str, dict]:
-    """The weeks' Mondays as an SQL list, `(…)`: a stored table's rows of the run are filtered on it directly
-    (its index on the week serves it; a join to `weeks` alone would read every week's rows)."""
+def _days_in(days: list[datetime.date], prefix: str) -> tuple[str, dict]:
+    """Days as an SQL list, `(…)`: a stored table's rows of the run's weeks (or of the weeks before them) are
+    filtered on it directly, a condition on the table alone that its index on the week serves. A join to
+    `weeks` alone would read every week's rows: the whole-week planner, without nested loops, hashes them all."""
     ops = connection.ops
-    listed = {f"ws{n}": ops.adapt_datefield_value(week.start) for n, week in enumerate(weeks)}
+    listed = {f"{prefix}{n}": ops.adapt_datefield_value(day) for n, day in enumerate(days)}
     return "(" + ", ".join(_typed(f"%({name})s", "DATE") for name in listed) + ")", listed
 
 
@@ -662,7 +663,8 @@ agg AS (
   FROM {{assignment}} a
   JOIN plan_indicators i ON i.id = a.indicator_id AND i.kind IN {SUMMED}
   CROSS JOIN weeks w
-  LEFT JOIN {{dprog}} prev ON prev.week = w.previous AND prev.indicator_id = a.indicator_id AND prev.department_id = a.department_id
+  LEFT JOIN {{dprog}} prev ON prev.week = w.previous AND prev.week IN {{previous_in}}
+    AND prev.indicator_id = a.indicator_id AND prev.department_id = a.department_id
   LEFT JOIN delta ON delta.week = w.week AND delta.indicator_id = a.indicator_id AND delta.department_id = a.department_id
 ),"""
 
@@ -672,7 +674,7 @@ def _agg_sql(carry: bool, params: dict) -> str:
     # the fence would keep its cutoff out of the figures' scan. SQLite has no OFFSET without LIMIT.
     fence = "OFFSET 0" if connection.vendor == "postgresql" and params["week_count"] > 1 else ""
     if carry:
-        return AGG_CARRIED.format(carry_periods=params["carry_periods_sql"], fence=fence, **T)
+        return AGG_CARRIED.format(carry_periods=params["carry_periods_sql"], previous_in=params["previous_in_sql"], fence=fence, **T)
     return "agg AS (" + AGG_FROM_FIGURES.format(kinds="", fence=fence, **T) + "\n),"
 
 
@@ -1161,6 +1163,7 @@ FROM (
   JOIN weeks w ON w.week = f.week
   LEFT JOIN fresh before ON before.week = w.previous AND before.department_id = f.department_id
   LEFT JOIN {T["score"]} prev ON prev.plan_id = %(plan)s AND prev.department_id = f.department_id AND prev.week = w.previous
+    AND prev.week IN {params["previous_in_sql"]}
 ) AS ranked
 WHERE {T["score"]}.id = ranked.id AND ({" OR ".join(f"{T['score']}.{c} IS DISTINCT FROM ranked.{c}" for c in ranks)})
 """,
@@ -1234,7 +1237,8 @@ def _params(weeks: list[Week], now: datetime.datetime, indicator_ids) -> dict:
     }
     for name, (sql, values) in {
         "weeks_sql": _weeks_values(weeks),
-        "weeks_in_sql": _weeks_in(weeks),
+        "weeks_in_sql": _days_in([w.start for w in weeks], "ws"),
+        "previous_in_sql": _days_in([w.previous for w in weeks], "wp"),
         "freq_sql": _frequency_values(weeks),
         "periods_sql": _periods_values(weeks[0]),
         "phased_sql": _phased_values(weeks, indicator_ids),
