@@ -358,6 +358,28 @@ class StaleRollup(models.Model):
         return f"{self.plan.year} since {self.since:%Y-%m-%d %H:%M}"
 
 
+class InputChange(models.Model):
+    """A write to what a week's running sums read, logged in the writing transaction by PostgreSQL triggers
+    (migration 0017, whatever wrote it: a sheet, the admin, a shell): a figure's amount, period or time of
+    entry (`indicator_id`, `period_start`), or a plan's structure (`plan_id`, every week: an indicator's
+    kind or frequency, an assignment, a task or an action moved, the plan's period settings). A roll-up run
+    that covers a change deletes it (metrics.rollup.inputs); while a change before a week is left, that
+    week's run adds up its figures instead of carrying the week before's sums.
+    """
+
+    xact = models.BigIntegerField(_("writing transaction"))  # pg_current_xact_id()
+    plan_id = models.BigIntegerField(_("plan"), null=True)  # plain ids: a log must not hold back a delete
+    indicator_id = models.BigIntegerField(_("indicator"), null=True)
+    period_start = models.DateField(_("period start"), null=True, help_text=_("Empty: every week."))
+
+    class Meta:
+        verbose_name = _("roll-up input change")
+        verbose_name_plural = _("roll-up input changes")
+
+    def __str__(self):
+        return f"{self.indicator_id or self.plan_id or 'all'} @ {self.period_start or 'every week'}"
+
+
 class RollupCorrection(models.Model):
     """What the nightly check (metrics.rollup.services.rollup_repair) found and put right: stored weeks of a
     plan that differed from their figures, rolled up again from them. The pages of those weeks say so."""

@@ -1302,11 +1302,10 @@ def carries() -> bool:
 def rollup_week(week: Week, *, indicator_ids=None, department_ids=None, carry: bool = False, announce: bool = True) -> None:
     """Compute and store one week of a plan: every indicator, or only those given (incremental).
 
-    `carry`: the week before's rows of the same indicators were just computed in the same run (a range of
-    weeks in order, or the weeks after a late edit), so its stored sums may be carried forward instead of
-    adding up the year's figures again (running sums; PostgreSQL only, see `carries`). A single week's run —
-    the hourly one, a day's first — never carries: it recomputes from the figures, which is also the check
-    that the running sums agree with them. `announce=False` (a verification's recomputation, rolled back)
+    `carry`: the week before's stored rows hold every indicator's sums as the figures stand (just computed in
+    the same run, or settled: metrics.rollup.inputs), so they may be carried forward instead of adding up the
+    year's figures again (running sums; PostgreSQL only, see `carries`). The nightly check recomputes every
+    past week from the figures and compares. `announce=False` (a verification's recomputation, rolled back)
     does not send `week_rolled_up`: it must not move supervision orders.
     """
     rollup_weeks([week], indicator_ids=indicator_ids, department_ids=department_ids, carry=carry, announce=announce)

@@ -26,6 +26,7 @@ from metrics.models import (
     RollupCorrection,
     StaleRollup,
 )
+from metrics.rollup import inputs
 from metrics.rollup.engine import Week, rollup_week, rollup_weeks
 from planboard import clock
 from planboard.periods import Frequency, period_start, year_last, year_start
@@ -99,15 +100,23 @@ def rollup_plan_weeks(
 ) -> list[Week]:
     """Recompute a range of weeks in order (ranks compare with the week before), e.g. after late edits.
 
-    The first week is recomputed from the figures; each later one carries the running sums of the week
-    before it, just written by this run (engine.rollup_week's `carry`), unless `from_figures`: every week
-    from the figures, the slow check (`manage.py rollup --from-figures`)."""
+    Each week carries the running sums of the week before it (engine.rollup_week's `carry`): the first one
+    only if the week before is settled (`inputs.settled_before`: stored as of its last day, with no change
+    to it left uncovered), else it is added up from the figures; the later ones carry the week just written
+    by this run. With `from_figures`, every week from the figures: the slow check (`manage.py rollup
+    --from-figures`, the nightly repair). A range that reaches the current week covers every change to the
+    periods from its first week on (`inputs.consume`), and to the plan's structure if it starts the year."""
     weeks = _weeks(plan, first, last)
+    mark = inputs.seen()
     with _clearing_stale_mark(plan, weeks):
+        carry_first = bool(weeks) and not from_figures and inputs.settled_before(weeks[0])
         for n, week in enumerate(weeks, start=1):
-            rollup_week(week, carry=n > 1 and not from_figures)
+            rollup_week(week, carry=(n > 1 or carry_first) and not from_figures)
             if progress:
                 progress(n, len(weeks), week)
+        if weeks and weeks[-1].start == period_start(clock.today(), Frequency.WEEKLY):
+            every_week = weeks[0].start == year_start(plan.year, Frequency.WEEKLY)
+            inputs.consume(mark, plan, from_week=weeks[0].start, every_week=every_week)
     return weeks
 
 
@@ -168,6 +177,7 @@ def rollup_touched(
             IndicatorDepartment.objects.filter(indicator__in=indicator_ids).values_list("department", flat=True).distinct()
         )
     weeks = _weeks(plan, min(period_starts, default=clock.today()), clock.today())
+    mark = inputs.seen()
     stored = dict(
         Rollup.objects.filter(plan=plan, subject=f"plan:{plan.pk}", week__in=[w.start for w in weeks]).values_list("week", "as_of")
     )
@@ -188,6 +198,9 @@ def rollup_touched(
         rollup_week(week, carry=whole_before)
         whole_before = True
     rollup_weeks(pending, indicator_ids=indicator_ids, department_ids=department_ids)
+    if weeks:
+        # Every week from the first touched on holds the touched indicators again: their logged changes are covered.
+        inputs.consume(mark, plan, from_week=weeks[0].start, indicator_ids=indicator_ids)
     return len(weeks)
 
 
@@ -257,6 +270,7 @@ def rollup_verify(*, plan: Plan, first: datetime.date, last: datetime.date) -> d
 def rollup_repair(*, plan: Plan, first: datetime.date, last: datetime.date) -> dict[datetime.date, int]:
     """Verify, and where a week differs roll it up again from the figures, with every week after it (a
     week's ranks and carried sums lean on the week before). Returns what differed; logs it as an error."""
+    mark = inputs.seen()
     differing = rollup_verify(plan=plan, first=first, last=last)
     if differing:
         logger.error("Roll-up of plan %s differed from its figures in %s week(s) from %s (%s rows): recomputed",
@@ -267,4 +281,8 @@ def rollup_repair(*, plan: Plan, first: datetime.date, last: datetime.date) -> d
             RollupCorrection.objects.create(
                 plan=plan, found_at=clock.now(), differing={week.isoformat(): n for week, n in sorted(differing.items())}
             )
+    # Every past week of the year checked (and put right): what the carried sums read is settled, but for
+    # the week in progress, whose own periods a carried run reads from the figures anyway.
+    if first <= year_start(plan.year, Frequency.WEEKLY) and last >= clock.today():
+        inputs.consume(mark, plan, from_week=year_start(plan.year, Frequency.WEEKLY), every_week=True)
     return differing
