@@ -623,15 +623,18 @@ AGG_FROM_FIGURES = """
 """
 
 # Running sums (`carry`, one week at a time): an amount's or a count's cumulative columns are the week before's stored ones plus
-# what the periods after that week's cutoff add; the recent pace and the cells of the current and the latest
-# due period are read from the figures, as are rates (their latest value) whole. Only the figures from
-# `scan_from` (about the last four periods) are read instead of the year's.
+# what the periods after that week's cutoff add; the recent total (the last four periods) is the week
+# before's plus the periods that entered the window less those that left it; the cells of the current and
+# the latest due period are read from the figures, as are rates (their latest value) whole. Only the
+# figures of those few periods (`_carry_values`) are read instead of the year's.
 AGG_CARRIED = f"""
 delta AS (
   SELECT freq.week, f.indicator_id, f.department_id,
     SUM(CASE WHEN f.period_start > c.prev_cutoff THEN f.value END) AS total,
     SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.period_start <= freq.cp_cutoff THEN f.value END) AS cp_total,
-    SUM(CASE WHEN f.period_start >= freq.recent_from THEN f.value END) AS recent_total,
+    SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.period_start >= freq.recent_from THEN f.value END) AS recent_in,
+    SUM(CASE WHEN f.period_start <= c.prev_cutoff AND f.period_start >= c.prev_recent_from AND f.period_start < freq.recent_from
+      THEN f.value END) AS recent_out,
     SUM(CASE WHEN f.period_start > c.prev_cutoff THEN 1 ELSE 0 END) AS n,
     SUM(CASE WHEN f.period_start > c.prev_cutoff AND f.value IS NULL THEN 1 ELSE 0 END) AS na,
     SUM(CASE WHEN f.period_start > c.prev_latest_due AND p.due <= freq.as_of_end THEN 1 ELSE 0 END) AS cells_entered,
@@ -654,7 +657,7 @@ agg AS (
     CASE WHEN prev.actual IS NULL THEN delta.total WHEN delta.total IS NULL THEN prev.actual ELSE prev.actual + delta.total END,
     CASE WHEN prev.checkpoint_actual IS NULL THEN delta.cp_total WHEN delta.cp_total IS NULL THEN prev.checkpoint_actual
       ELSE prev.checkpoint_actual + delta.cp_total END,
-    delta.recent_total,
+    COALESCE(prev.recent_total, 0) + COALESCE(delta.recent_in, 0) - COALESCE(delta.recent_out, 0),
     COALESCE(prev.figure_count, 0) + COALESCE(delta.n, 0), COALESCE(prev.na_count, 0) + COALESCE(delta.na, 0),
     CAST(NULL AS DATE), CAST(NULL AS DATE),
     COALESCE(prev.cells_entered, 0) + COALESCE(delta.cells_entered, 0),
@@ -679,31 +682,45 @@ def _agg_sql(carry: bool, params: dict) -> str:
 
 
 def _carry_values(week: Week) -> tuple[str, dict]:
-    """carry(frequency, prev_cutoff, prev_latest_due, scan_from): where the week before's stored sums end."""
+    """carry(frequency, prev_cutoff, prev_latest_due, prev_recent_from, scan_from): where the week before's
+    stored sums end, and the periods to read from the figures (listed in `carry_periods_sql`): those after
+    the week before's cutoff, those that left the recent window, the reporting cells due since the week
+    before's latest due period, and the current period."""
     values = _Values("cy")
-    starts = []
+    starts = set()
     before = Week.of(week.plan, week.previous, clock.today())
     never = datetime.date(1, 1, 1)  # the week before counted nothing of this frequency yet
-    current = {frequency: reporting_period(week.as_of, frequency) for frequency in (Frequency.WEEKLY, Frequency.MONTHLY)}
     for frequency in (Frequency.WEEKLY, Frequency.MONTHLY):
         now_, then = _frequency_inputs(frequency, week), _frequency_inputs(frequency, before)
         prev_cutoff = then["cutoff"] or never
         prev_latest_due = _latest_due(before, frequency) or never
-        reads = [prev_cutoff + datetime.timedelta(days=1), prev_latest_due + datetime.timedelta(days=1), current[frequency]]
-        reads += [day for day in (now_["recent_from"], _latest_due(week, frequency)) if day]
-        scan_from = min(reads)
-        values.add((frequency.value, "VARCHAR(10)"), (prev_cutoff, "DATE"), (prev_latest_due, "DATE"), (scan_from, "DATE"))
-        if now_["cutoff"]:
-            starts += [start for start, _ in _periods_of(week)[frequency] if scan_from <= start <= now_["cutoff"]]
+        prev_recent_from = then["recent_from"] or never
+        cutoff, recent_from = now_["cutoff"], now_["recent_from"]
+        reads = set()
+        if cutoff:
+            for start, _ in _periods_of(week)[frequency]:
+                entered = prev_cutoff < start <= cutoff
+                left = prev_recent_from <= start <= prev_cutoff and start < recent_from
+                if entered or left:
+                    reads.add(start)
+            reads |= {start for start in _due_by_now(week, frequency) if prev_latest_due < start <= cutoff}
+            reads |= {day for day in (reporting_period(week.as_of, frequency), _latest_due(week, frequency)) if day and day <= cutoff}
+        scan_from = min(reads, default=datetime.date.max)
+        values.add(
+            (frequency.value, "VARCHAR(10)"), (prev_cutoff, "DATE"), (prev_latest_due, "DATE"), (prev_recent_from, "DATE"),
+            (scan_from, "DATE"),
+        )
+        starts |= reads
     # The periods to read, listed: a condition on the figures alone, which their index on the period serves
-    # (a range would also read every weekly figure since the monthly window's start).
-    listed = {f"cp{n}": connection.ops.adapt_datefield_value(start) for n, start in enumerate(sorted(set(starts)) or [never])}
+    # (a range would also read every weekly figure since the monthly window's start). A figure of one
+    # frequency on a day listed for the other adds nothing: every sum above tests its period itself.
+    listed = {f"cp{n}": connection.ops.adapt_datefield_value(start) for n, start in enumerate(sorted(starts) or [never])}
     in_list = ", ".join(_typed(f"%({name})s", "DATE") for name in listed)
     return values.sql, {**values.params, **listed, "carry_periods_sql": in_list}
 
 
 def _carry_values_sql(params: dict) -> str:
-    return f"""carry(frequency, prev_cutoff, prev_latest_due, scan_from) AS (VALUES
+    return f"""carry(frequency, prev_cutoff, prev_latest_due, prev_recent_from, scan_from) AS (VALUES
     {params["carry_sql"]}
 ),"""
 
@@ -750,7 +767,12 @@ base AS (
       ELSE rates.latest
     END AS actual,
     CASE WHEN i.kind IN {SUMMED} THEN agg.cp_total ELSE rates.cp_latest END AS cp_actual,
-    agg.recent_total, COALESCE(agg.n, 0) AS n, COALESCE(agg.na, 0) AS na,
+    -- An amount's recent total is 0, not unknown, while its window holds no amount: a running sum carries it.
+    CASE
+      WHEN i.kind NOT IN {SUMMED} THEN agg.recent_total
+      WHEN freq.recent_from IS NOT NULL THEN COALESCE(agg.recent_total, 0)
+    END AS recent_total,
+    COALESCE(agg.n, 0) AS n, COALESCE(agg.na, 0) AS na,
 {SCHEDULE_COLUMNS}
     CASE WHEN a.target_share IS NULL AND prog.departments_expected > 1 THEN 1 ELSE 0 END AS no_share,
 {MILESTONE_COLUMNS},

@@ -91,3 +91,27 @@ class RunningSumTests:
         rollup_week(week)
         stored.refresh_from_db()
         assert stored.actual - carried_actual == 500
+
+
+def test_rows_stored_with_an_empty_window_as_null_agree_with_the_figures_after_the_migration(db, settings):
+    """Migration 0018: an amount's recent total was stored as null while its window held no amount; it is 0
+    now (a running sum cannot tell the two apart). Rows stored before it must not look wrong to the nightly check."""
+    import importlib
+
+    from django.apps import apps
+
+    from actions.choices import SUMMED_KINDS
+    from metrics.rollup.services import rollup_verify
+
+    settings.PLANBOARD_TODAY = datetime.date(2022, 7, 15)
+    seed_demo(verbosity=0)
+    plan = Plan.objects.get(year=2022)
+    span = {"plan": plan, "first": datetime.date(2022, 1, 1), "last": datetime.date(2022, 7, 15)}
+    assert rollup_verify(**span) == {}
+    for model in (DepartmentIndicatorProgress, IndicatorProgress):
+        empty = model.objects.filter(plan=plan, recent_total=0, indicator__kind__in=SUMMED_KINDS)
+        assert empty.exists()
+        empty.update(recent_total=None)  # as the engine stored them before
+    assert rollup_verify(**span)
+    importlib.import_module("metrics.migrations.0018_recent_total_zero").zero_empty_windows(apps, None)
+    assert rollup_verify(**span) == {}
