@@ -217,6 +217,35 @@ class RollupRunTests:
                 assert getattr(plan_row, f"{mean}_pct") == pytest.approx(expected, rel=1e-9), (week, mean)
             assert len(parts["attainment"]) > 20
 
+    def test_each_actions_row_counts_each_of_its_parts_once_even_after_a_task_lost_them(self, demo):
+        """An action's row is summed from its top-level tasks' rows (each holds its sub-tasks' parts): it must
+        count each indicator of the action once, as counted here from the indicators and their rows; a task
+        whose indicators all moved to another task keeps no row, so that they are not counted twice."""
+        from actions.choices import IndicatorKind
+        from actions.models import Task
+        from metrics.rollup.services import rollup_plan_week
+
+        week = datetime.date(2022, 5, 16)
+
+        def check():
+            rows = Rollup.objects.filter(plan=demo, level="action", week=week).select_related("action")
+            assert rows.count() == demo.actions.count()
+            for row in rows:
+                parts = IndicatorProgress.objects.filter(plan=demo, week=week, indicator__task__action=row.action).exclude(
+                    indicator__kind=IndicatorKind.MILESTONE)
+                assert row.indicator_count == parts.count() > 0
+                assert (row.red, row.green) == (parts.filter(light="red").count(), parts.filter(light="green").count())
+                assert row.figure_count == sum(p.figure_count for p in parts)
+
+        check()
+        task = Task.objects.filter(action__plan=demo, parent=None, subtasks=None, milestones=None).exclude(indicators=None).first()
+        sibling = Task.objects.filter(action=task.action, parent=None).exclude(pk=task.pk).first()
+        assert Rollup.objects.filter(plan=demo, week=week, task=task).exists()
+        Indicator.objects.filter(task=task).update(task=sibling)
+        rollup_plan_week(plan=demo, day=week)
+        assert not Rollup.objects.filter(plan=demo, week=week, task=task).exists()
+        check()
+
     def test_an_edit_never_sums_action_rows_stored_before_the_sums_were(self, demo):
         """Rows rolled up before migration 0015 have means without numerators and denominators: an incremental
         run leaves the plan's row as it was (it would otherwise be the touched action's alone); the next
