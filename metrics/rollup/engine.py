@@ -1026,7 +1026,9 @@ FROM grouped JOIN weeks w ON w.week = grouped.week WHERE TRUE
     whole = indicator_ids is None
     if whole:
         # A task left without parts (its indicators and milestones moved or deleted) keeps no row: its
-        # action is summed from its tasks' rows below, and the ledger shows tasks by their rows.
+        # action is summed from its tasks' rows below, and the ledger would show its old figures. (The
+        # tasks with parts, as `parts` above reads them: a task's non-milestone indicators, every one with
+        # its progress row from step 1, and its milestones, with those of its sub-tasks.)
         _execute(f"""
 DELETE FROM {T["rollup"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in_sql"]} AND level = {TASK_LEVEL}
   AND NOT EXISTS (
