@@ -1029,12 +1029,15 @@ FROM grouped JOIN weeks w ON w.week = grouped.week WHERE TRUE
         # action is summed from its tasks' rows below, and the ledger would show its old figures. (The
         # tasks with parts, as `parts` above reads them: a task's non-milestone indicators, every one with
         # its progress row from step 1, and its milestones, with those of its sub-tasks.)
+        # Listed once (a hashed NOT IN): correlated, it was a loop per row, as the actions' below was.
         _execute(f"""
+WITH own AS (
+  SELECT i.task_id FROM {T["indicator"]} i WHERE i.kind <> {MILESTONE} UNION SELECT m.task_id FROM {T["milestone"]} m
+)
 DELETE FROM {T["rollup"]} WHERE plan_id = %(plan)s AND week IN {params["weeks_in_sql"]} AND level = {TASK_LEVEL}
-  AND NOT EXISTS (
-    SELECT 1 FROM {T["task"]} t WHERE (t.id = {T["rollup"]}.task_id OR t.parent_id = {T["rollup"]}.task_id)
-      AND (EXISTS (SELECT 1 FROM {T["indicator"]} i WHERE i.task_id = t.id AND i.kind <> {MILESTONE})
-        OR EXISTS (SELECT 1 FROM {T["milestone"]} m WHERE m.task_id = t.id)))
+  AND task_id NOT IN (
+    SELECT own.task_id FROM own
+    UNION SELECT t.parent_id FROM {T["task"]} t JOIN own ON own.task_id = t.id WHERE t.parent_id IS NOT NULL)
 """, params)
     task_counted = ", ".join(f"SUM(r.{c}) AS {c}" for c in (
         "indicator_count", "green", "yellow", "red", "no_light", "missing", "half_met", "half_not_met", *sums))

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 
 from actions.models import Plan
-from metrics.models import DepartmentIndicatorProgress, IndicatorProgress
+from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Rollup
 from metrics.rollup.engine import Week, rollup_week
 from tests.factories import seed_demo
 
@@ -37,27 +37,31 @@ def node_types(plan: dict) -> list[str]:
 
 
 def over_weeks(plan: dict) -> bool:
-    """Whether a plan node reads the run's weeks only (the CTE `weeks`, maybe materialized)."""
+    """Whether a plan node reads the run's weeks only (the CTE `weeks`, maybe materialized, or, where the run
+    has one week and PostgreSQL folded the list into the statement, a Result of one constant row)."""
     if plan["Node Type"] == "Materialize":
         return over_weeks(plan["Plans"][0])
+    if plan["Node Type"] == "Result" and not plan.get("Plans"):
+        return True
     return plan["Node Type"] == "CTE Scan" and plan.get("CTE Name") == "weeks"
 
 
 class PlanRecorder:
-    """An execute wrapper that, before each statement writing a progress table, asks PostgreSQL for the
-    plan it would run the statement with (same transaction, same settings, same statistics)."""
+    """An execute wrapper that, before each statement writing (or deleting from) one of `tables`, asks
+    PostgreSQL for the plan it would run the statement with (same transaction, same settings, same statistics)."""
 
-    def __init__(self):
+    def __init__(self, tables=PROGRESS_TABLES):
+        self.tables = tables
         self.plans = []
         self.raw = []
 
     def __call__(self, execute, sql, params, many, context):
-        if any(f"INSERT INTO {table} " in sql for table in PROGRESS_TABLES):
+        table = next((t for t in self.tables if f"INSERT INTO {t} " in sql or f"DELETE FROM {t} " in sql), None)
+        if table:
             raw = context["cursor"].cursor  # the driver's cursor: no wrapper runs twice
             raw.execute("EXPLAIN (FORMAT JSON) " + sql, params)
             plan = raw.fetchone()[0]
             plan = json.loads(plan) if isinstance(plan, str) else plan
-            table = next(t for t in PROGRESS_TABLES if f"INSERT INTO {t} " in sql)
             self.plans.append((table, node_types(plan[0]["Plan"])))
             self.raw.append((table, plan[0]["Plan"]))
         return execute(sql, params, many, context)
@@ -105,6 +109,21 @@ class RollupPlanTests:
         assert [(table, types) for table, types in recorder.plans if "Nested Loop" in types] == []
         # Nor a sort of the figures for a GroupAggregate, which spilled to disk where a hash aggregate did not.
         assert [(table, types) for table, types in recorder.plans if "Sort" in types] == []
+
+    def test_it_rolls_up_a_never_rolled_weeks_tasks_actions_and_plan_without_nested_loops(self, plan):
+        # The tasks' rows, the actions' (summed from them), the plan's, and the deletes of rows left without
+        # parts: expecting one roll-up row of a fresh week where there are hundreds, the planner read the
+        # week's task rows once per action's task (90 ms a week at 1 M figures, 5 s of a year's catch-up).
+        table = Rollup._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {table}")
+        recorder = PlanRecorder(tables=(table,))
+        with connection.execute_wrapper(recorder):
+            rollup_week(Week.of(plan, datetime.date(2022, 3, 7), TODAY))
+        assert len(recorder.plans) == 5  # tasks, their delete, actions, their delete, the plan
+        # (The plan's row joins the week with two one-row sums, its actions' and its units' reporting: loops
+        # over one row, whatever the estimates.)
+        assert [types for _, types in recorder.plans[:4] if "Nested Loop" in types] == []
 
     def test_an_edits_incremental_run_adds_up_its_figures_without_nested_loops(self, plan):
         # An edit's unit rows: the planner, expecting one figure where the indicator has months of them,
