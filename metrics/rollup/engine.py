@@ -813,7 +813,7 @@ WITH
 prog AS (
   SELECT p.*, i.kind, i.direction, i.annual_target, i.task_id, i.rate_department_id
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id
-  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in_sql"]} {only}
+  WHERE {_plan_rows(only)} p.week IN {params["weeks_in_sql"]} {only}
 ),
 dep AS (
   SELECT d.week, d.indicator_id,
@@ -1001,7 +1001,7 @@ parts AS (
     CASE WHEN p.light = {MISSING} THEN NULL ELSE p.schedule_pct END AS schedule, p.light, p.half_year_status AS half,
     0 AS ms_due, 0 AS ms_on_time, 0 AS ms_overdue, p.figure_count AS figures
   FROM {T["prog"]} p JOIN {T["indicator"]} i ON i.id = p.indicator_id JOIN {T["task"]} t ON t.id = i.task_id
-  WHERE p.plan_id = %(plan)s AND p.week IN {params["weeks_in_sql"]} AND i.kind <> {MILESTONE} {touched_indicators}
+  WHERE {_plan_rows(touched_indicators)} p.week IN {params["weeks_in_sql"]} AND i.kind <> {MILESTONE} {touched_indicators}
   UNION ALL
   SELECT ms.week, t.id, t.action_id, 0, 1,
     CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END, CASE WHEN ms.due > 0 THEN ms.on_time * 100.0 / ms.due END,
@@ -1333,6 +1333,14 @@ def _id_filter(column: str, ids) -> str:
     return f"AND {column} IN ({', '.join(str(i) for i in ids)})"
 
 
+def _plan_rows(only: str) -> str:
+    """The plan's filter on indicator progress rows, unless `only` lists indicators (an incremental run): an
+    indicator belongs to one plan, and with both filters the planner took the (plan, week) index and read
+    the week's 2,000 rows to find ten, where the unique (week, indicator) one finds them directly (measured
+    at 1 M figures: an edit to the current week 53 -> 45 ms)."""
+    return "" if only else "p.plan_id = %(plan)s AND"
+
+
 # Sent after a full roll-up of a week (every indicator), inside its transaction: the supervision ladder
 # (metrics.supervision.orders) judges the week's subjects then. Incremental runs after a save do not send it:
 # the hourly full run does, and the ladder reads only full weeks.
@@ -1363,15 +1371,22 @@ def _hash_planner(*, on: bool) -> Iterator[None]:
     if connection.vendor != "postgresql" or not on:
         yield
         return
-    before = {}
+    # One round trip each way (an edit's run enters this four times): the settings as they were are read
+    # before any is changed, then restored together.
+    names = list(HASH_PLANNER)
+    reads = ", ".join(f"current_setting(%s) AS s{n}" for n in range(len(names)))
+    sets = ", ".join("set_config(%s, %s, true)" for _ in names)
     with connection.cursor() as cursor:
-        for name, value in HASH_PLANNER.items():
-            cursor.execute("SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value])
-            before[name] = cursor.fetchone()[0]
+        cursor.execute(
+            f"WITH before AS MATERIALIZED (SELECT {reads}) SELECT before.*, {sets} FROM before",
+            [*names, *(item for pair in HASH_PLANNER.items() for item in pair)],
+        )
+        before = cursor.fetchone()[: len(names)]
     yield
     with connection.cursor() as cursor:
-        for name, value in before.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        cursor.execute(
+            "SELECT " + sets, [item for name, value in zip(names, before) for item in (name, value)]
+        )
 
 
 def carries() -> bool:
@@ -1423,9 +1438,11 @@ def rollup_weeks(
             _execute("SELECT pg_advisory_xact_lock(%(plan)s, %(week)s)", {"plan": plan.pk, "week": week.start.toordinal()})
         # The aggregation over a year of figures keeps one group per (indicator, department); with the
         # default 4 MB PostgreSQL spills it to disk. This transaction only may use more.
-        _execute("SELECT set_config('work_mem', %(work_mem)s, true)", {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM})
         # Compiling these statements costs more than it saves (JIT took 1.3 s of a 1.6 s step at 1 M figures).
-        _execute("SELECT set_config('jit', 'off', true)", {})
+        _execute(
+            "SELECT set_config('work_mem', %(work_mem)s, true), set_config('jit', 'off', true)",
+            {"work_mem": settings.PLANBOARD_ROLLUP_WORK_MEM},
+        )
     params = _params(weeks, clock.now(), indicator_ids)
     if carry:
         params["carry_sql"], carry_params = _carry_values(weeks[0])
