@@ -388,3 +388,26 @@ class NightlyCheckTaskTests:
 
         assert conf.CELERY_BEAT_SCHEDULE["rollup-verify-nightly"]["task"] == "metrics.tasks.verify_current_plan"
         assert verify_current_plan.delay().get() == {"plan": demo.pk, "differing": {}}
+
+
+@pytest.mark.django_db
+def test_deleting_a_unit_or_a_plan_deletes_their_department_rows(settings):
+    """The database checks only a department row's indicator (metrics.models.DepartmentIndicatorProgress):
+    deleting a unit or a plan through Django must still leave none of their rows behind."""
+    from actions.models import IndicatorDepartment, Plan
+    from tests.factories import load_small_plan
+
+    settings.PLANBOARD_TODAY = datetime.date(2022, 3, 9)
+    plan = load_small_plan()
+    # Not announced: supervision orders would protect the unit.
+    rollup_week(Week.of(plan, datetime.date(2022, 3, 7), settings.PLANBOARD_TODAY), announce=False)
+    unit = Department.objects.get(code="dept-b")
+    assert DepartmentIndicatorProgress.objects.filter(department_id=unit.pk).count() == 8
+
+    IndicatorDepartment.objects.filter(department=unit).delete()  # a unit assigned to an indicator is protected
+    unit.delete()
+    assert not DepartmentIndicatorProgress.objects.filter(department_id=unit.pk).exists()
+    assert DepartmentIndicatorProgress.objects.filter(plan=plan).count() == 8
+
+    Plan.objects.filter(pk=plan.pk).delete()
+    assert not DepartmentIndicatorProgress.objects.filter(plan_id=plan.pk).exists()
