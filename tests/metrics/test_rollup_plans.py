@@ -28,11 +28,15 @@ def node_types(plan: dict) -> list[str]:
     A run's statements take its weeks from a VALUES list (`weeks`), whose row count the planner knows
     exactly; a task's milestones are judged once per week of it, a product with no join condition, which
     only a nested loop computes. Such a loop repeats its other side once per week, whatever the estimates:
-    it is not the danger these tests look for, and is not listed as a nested loop."""
+    it is not the danger these tests look for, and is not listed as a nested loop. Nor is the sort of a
+    week's unit rows into unit order as they are written (`test_a_weeks_unit_rows_are_written_unit_by_unit`)
+    a sort feeding an aggregate."""
     children = plan.get("Plans", [])
     node = plan["Node Type"]
     if node == "Nested Loop" and any(over_weeks(child) for child in children):
         node = "Nested Loop over the weeks"
+    if node == "Sort" and plan.get("Sort Key") == ["measured.department_id", "measured.indicator_id"]:
+        node = "Sort of the rows written"
     return [node, *(t for child in children for t in node_types(child))]
 
 
@@ -190,3 +194,26 @@ def test_a_days_first_run_rewrites_every_unit_row_on_its_own_page(settings):
     # A page pruned of its dead versions later than a row needed the room may move that row: a few do.
     moved = [key for key in before if before[key][0] != after[key][0]]
     assert len(moved) <= len(before) // 20, f"{len(moved)} of {len(before)} rows moved to another page"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_weeks_unit_rows_are_written_unit_by_unit(settings):
+    # A unit's score reads its rows of each week of a run: written next to each other, they fill a few pages
+    # instead of one page per indicator (an edit in January reads 52 weeks of them).
+    settings.PLANBOARD_TODAY = TODAY
+    seed_demo(verbosity=0)
+    plan = Plan.objects.get(year=TODAY.year)
+    monday = datetime.date(2022, 5, 16)
+    DepartmentIndicatorProgress.objects.filter(week=monday).delete()
+    rollup_week(Week.of(plan, monday, TODAY))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT department_id FROM {DepartmentIndicatorProgress._meta.db_table} WHERE week = %s ORDER BY ctid", [monday]
+        )
+        in_place = [department for (department,) in cursor.fetchall()]
+    units = len(set(in_place))
+    assert len(in_place) > 100 and units > 2
+    # In the order they lie on the pages, each unit's rows come in one stretch (two where a page reused room).
+    stretches = 1 + sum(1 for a, b in zip(in_place, in_place[1:]) if a != b)
+    assert stretches <= units + 2, f"{units} units met in {stretches} stretches"
