@@ -321,7 +321,7 @@ def _phased_values(weeks: list[Week], indicator_ids) -> tuple[str, dict]:
     plan = weeks[0].plan
     phased = Indicator.objects.filter(
         task__action__plan=plan, kind__in=SUMMED_KINDS, monthly_targets__isnull=False, annual_target__gt=0
-    )
+    ).order_by()
     if indicator_ids is not None:
         phased = phased.filter(pk__in=indicator_ids)
     for indicator in phased:
@@ -952,10 +952,13 @@ def _rollups(params: dict, indicator_ids=None) -> None:
     touched_parts = touched_indicators = touched_tasks = touched_actions = ""
     if indicator_ids is not None:
         ids = [int(i) for i in indicator_ids]
-        pairs = Indicator.objects.filter(pk__in=ids).values_list("task_id", "task__parent_id", "task__action_id")
+        # Unordered: the models' orderings would join the tasks and actions again only to sort.
+        pairs = Indicator.objects.filter(pk__in=ids).order_by().values_list("task_id", "task__parent_id", "task__action_id")
         rolled = {task for task, parent, _ in pairs} | {parent for _, parent, _ in pairs if parent}
         actions = {action for _, _, action in pairs}
-        parts_of = set(Indicator.objects.filter(Q(task__in=rolled) | Q(task__parent__in=rolled)).values_list("pk", flat=True))
+        parts_of = set(
+            Indicator.objects.filter(Q(task__in=rolled) | Q(task__parent__in=rolled)).order_by().values_list("pk", flat=True)
+        )
         rolled_list = ", ".join(str(t) for t in sorted(rolled) or [0])
         touched_tasks = f"WHERE rolled_task_id IN ({rolled_list})"
         touched_parts = f"AND (t.id IN ({rolled_list}) OR t.parent_id IN ({rolled_list}))"

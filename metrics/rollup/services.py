@@ -179,7 +179,9 @@ def rollup_touched(
     weeks = _weeks(plan, min(period_starts, default=clock.today()), clock.today())
     mark = inputs.seen()
     stored = dict(
-        Rollup.objects.filter(plan=plan, subject=f"plan:{plan.pk}", week__in=[w.start for w in weeks]).values_list("week", "as_of")
+        Rollup.objects.filter(plan=plan, subject=f"plan:{plan.pk}", week__in=[w.start for w in weeks])
+        .order_by()
+        .values_list("week", "as_of")
     )
     # The weeks stored as of the day they are judged on take the touched indicators only, all of them in one
     # run (engine.rollup_weeks: one statement per step over all of them); a week never rolled up, or whose
