@@ -173,16 +173,23 @@ def pages_of(week: datetime.date) -> dict:
         return {(indicator, department): (page, as_of) for indicator, department, page, as_of in cursor.fetchall()}
 
 
+WEEK_IN_PROGRESS = datetime.date(2022, 5, 16)  # TODAY's week
+
+
+@pytest.fixture
+def demo_plan(settings):
+    settings.PLANBOARD_TODAY = TODAY
+    seed_demo(verbosity=0)
+    return Plan.objects.get(year=TODAY.year)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_days_first_run_rewrites_every_unit_row_on_its_own_page(settings):
+def test_a_days_first_run_rewrites_every_unit_row_on_its_own_page(demo_plan):
     # The week in progress is rewritten once a day (every row's as-of day moves). A row rewritten on its own page
     # (a HOT update) writes no index entries: the unit rows' pages keep room for it (migration 0016). Full
     # pages would move every rewritten row to a new one, with an entry in each of the table's indexes.
-    settings.PLANBOARD_TODAY = TODAY
-    seed_demo(verbosity=0)
-    plan = Plan.objects.get(year=TODAY.year)
-    monday = datetime.date(2022, 5, 16)
+    plan, monday = demo_plan, WEEK_IN_PROGRESS
     rollup_week(Week.of(plan, monday, TODAY - datetime.timedelta(days=1)))
     before = pages_of(monday)
     rollup_week(Week.of(plan, monday, TODAY))
@@ -198,13 +205,10 @@ def test_a_days_first_run_rewrites_every_unit_row_on_its_own_page(settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_weeks_unit_rows_are_written_unit_by_unit(settings):
+def test_a_weeks_unit_rows_are_written_unit_by_unit(demo_plan):
     # A unit's score reads its rows of each week of a run: written next to each other, they fill a few pages
     # instead of one page per indicator (an edit in January reads 52 weeks of them).
-    settings.PLANBOARD_TODAY = TODAY
-    seed_demo(verbosity=0)
-    plan = Plan.objects.get(year=TODAY.year)
-    monday = datetime.date(2022, 5, 16)
+    plan, monday = demo_plan, WEEK_IN_PROGRESS
     DepartmentIndicatorProgress.objects.filter(week=monday).delete()
     rollup_week(Week.of(plan, monday, TODAY))
     with connection.cursor() as cursor:
