@@ -178,10 +178,11 @@ class DepartmentIndicatorProgress(Progress, MeasureColumns):
     # No index of their own: every read is of a week (the unique constraint and the plan-week index, which
     # leads with the plan, serve it), and each index is one more entry written for each of a week's 20,000
     # rows (only deleting an indicator, a unit or a plan looks rows up by it alone, rarely).
-    # Only the indicator is checked by the database. A row is derived from figures of an indicator's units
-    # (each figure's unit is protected from deletion) and its plan is the indicator's; checking plan and unit
-    # too cost 220 ms of a fresh week's 1.3 s at 1 M figures (40,000 lookups at commit), 11 s of a year's
-    # catch-up. Deleting a plan or a unit through Django still deletes their rows (on_delete; tested).
+    # Only the indicator is checked by the database. A row is written for a unit assigned to the indicator
+    # (an assignment, like a figure, protects its unit from deletion), and its plan is the indicator's;
+    # checking plan and unit too cost 220 ms of a fresh week's 1.3 s at 1 M figures (40,000 lookups at
+    # commit), 11 s of a year's catch-up. Deleting a plan or a unit through Django still deletes their rows
+    # (on_delete; tested).
     plan = models.ForeignKey(
         Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
     )

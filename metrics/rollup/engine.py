@@ -1420,7 +1420,8 @@ def rollup_weeks(
     weeks: list[Week], *, indicator_ids=None, department_ids=None, carry: bool = False, announce: bool = True
 ) -> None:
     """Compute and store weeks of a plan, each statement over all of them at once: every indicator, or only
-    those given (incremental). Identical to rolling up each week in order (`rollup_week`; tested).
+    those given (incremental; the plan's own: some steps find them by id alone, `_plan_rows`). Identical to
+    rolling up each week in order (`rollup_week`; tested).
 
     A late edit's incremental run is the case for it: an edit to January changes every week after it, and
     one statement per step over the 52 weeks of a few indicators costs about ten weeks' runs (measured:
