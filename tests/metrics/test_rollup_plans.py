@@ -13,8 +13,9 @@ import json
 import pytest
 from django.db import connection, transaction
 
+from actions.choices import SUMMED_KINDS
 from actions.models import Plan
-from metrics.models import DepartmentIndicatorProgress, IndicatorProgress, Rollup
+from metrics.models import DepartmentIndicatorProgress, Figure, IndicatorProgress, Rollup
 from metrics.rollup.engine import Week, rollup_week
 from tests.factories import seed_demo
 
@@ -221,3 +222,40 @@ def test_a_weeks_unit_rows_are_written_unit_by_unit(demo_plan):
     # In the order they lie on the pages, each unit's rows come in one stretch (two where a page reused room).
     stretches = 1 + sum(1 for a, b in zip(in_place, in_place[1:]) if a != b)
     assert stretches <= units + 2, f"{units} units met in {stretches} stretches"
+
+
+def row_versions(model, week: datetime.date) -> dict:
+    """Each progress row of the week: {key: (xmin, xmax)}, the transaction that wrote it and the last that locked it."""
+    keys = ["indicator_id", "department_id"] if model is DepartmentIndicatorProgress else ["indicator_id"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(keys)}, xmin::text, xmax::text FROM {model._meta.db_table} WHERE week = %s", [week])
+        return {tuple(row[:-2]): tuple(row[-2:]) for row in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_hourly_run_writes_only_the_rows_that_changed_and_touches_no_other(demo_plan):
+    # The hourly run meets the week as it left it an hour before: of its unit and indicator rows it rewrites
+    # those a changed figure moved, and leaves every other one as it was, not even locked (ON CONFLICT … WHERE
+    # locks each row it skips: the hourly run's unit rows, one by one).
+    plan, monday = demo_plan, WEEK_IN_PROGRESS
+    rollup_week(Week.of(plan, monday, TODAY))
+    figure = (
+        Figure.objects.filter(indicator__task__action__plan=plan, indicator__kind__in=SUMMED_KINDS, value__isnull=False,
+                              period_start__lt=monday - datetime.timedelta(days=14))
+        .order_by("pk").first()
+    )
+    unit_row = DepartmentIndicatorProgress.objects.filter(week=monday, indicator=figure.indicator_id, department=figure.department_id)
+    actual = unit_row.get().actual
+    figure.value += 1
+    figure.save(update_fields=["value", "updated"])
+    before = {model: row_versions(model, monday) for model in (DepartmentIndicatorProgress, IndicatorProgress)}
+    rollup_week(Week.of(plan, monday, TODAY))
+    changed = {DepartmentIndicatorProgress: (figure.indicator_id, figure.department_id), IndicatorProgress: (figure.indicator_id,)}
+    for model, rows in before.items():
+        after = row_versions(model, monday)
+        assert after.keys() == rows.keys() and len(rows) > 10
+        assert after[changed[model]][0] != rows[changed[model]][0], f"{model.__name__}: the changed row was not rewritten"
+        touched = [key for key in rows if key != changed[model] and after[key] != rows[key]]
+        assert not touched, f"{model.__name__}: {len(touched)} of {len(rows) - 1} unchanged rows written or locked"
+    assert unit_row.get().actual == actual + 1
