@@ -353,9 +353,13 @@ def _corrections(*, plan: Plan, rollup: Rollup | None):
 
 
 def week_revisions(*, plan: Plan, rollup: Rollup | None) -> Revisions:
-    """已修订: the corrections to a published week's figures (when, who, which figure, old → new). Two queries."""
+    """已修订: the corrections to a published week's figures (when, who, which figure, old → new). One query
+    where there are none (every page's head asks: most weeks have none), two where there are."""
     changes = _corrections(plan=plan, rollup=rollup)
     if changes is None:
+        return Revisions(count=0, latest=[])
+    count = changes.count()
+    if not count:
         return Revisions(count=0, latest=[])
     history = Figure.history.model.objects
     before = history.filter(id=models.OuterRef("id"), history_date__lt=models.OuterRef("history_date")).order_by("-history_date")
@@ -364,7 +368,7 @@ def week_revisions(*, plan: Plan, rollup: Rollup | None) -> Revisions:
         .annotate(old_value=models.Subquery(before.values("value")[:1]), old_state=models.Subquery(before.values("state")[:1]))
         .order_by("-history_date")[:REVISIONS_SHOWN]
     )
-    return Revisions(count=changes.count(), latest=latest)
+    return Revisions(count=count, latest=latest)
 
 
 def revised_indicators(*, plan: Plan, rollup: Rollup | None) -> set[int]:

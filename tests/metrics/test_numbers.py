@@ -233,6 +233,15 @@ class RevisedWeekTests:
         revised = {r["indicator_id"] for r in json.loads(out.getvalue()) if r["revised"]}
         assert revised == {figure.indicator_id}
 
+    def test_a_published_week_without_corrections_costs_every_page_head_one_query(self, demo_plan, django_assert_num_queries):
+        from metrics.dashboards.selectors import plan_rollup, week_revisions
+
+        rollup = plan_rollup(plan=demo_plan, week=D(2022, 4, 25))
+        assert rollup is not None
+        with django_assert_num_queries(1):
+            revisions = week_revisions(plan=demo_plan, rollup=rollup)
+        assert revisions.count == 0 and revisions.latest == []
+
 
 @pytest.mark.django_db
 class PagesAgreeWithProgressReportTests:
