@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from actions.choices import TaskStatus
 from actions.models import Department, Task
 from metrics.choices import Light
+from planboard.widgets import PlainSelect
 
 
 class LedgerFilterSet(django_filters.FilterSet):
@@ -13,7 +14,8 @@ class LedgerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Search"), method="search")
     light = django_filters.ChoiceFilter(label=_("Light"), choices=Light.choices, empty_label=_("Any"))
     department = django_filters.ModelChoiceFilter(
-        label=_("Department"), queryset=Department.objects.order_by("name"), method="by_department", empty_label=_("Any")
+        label=_("Department"), queryset=Department.objects.order_by("name"), method="by_department", empty_label=_("Any"),
+        widget=PlainSelect,  # every unit: on each ledger page
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=TaskStatus.choices, empty_label=_("Any"))
 
