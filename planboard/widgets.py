@@ -15,7 +15,8 @@ def _attrs(attrs: dict) -> str:
 class PlainSelect(forms.Select):
     """A <select> written as Django's templates write it (select.html, select_option.html, attrs.html),
     without a template per option: a filter's unit list (some 60 options) took 2 ms of a dashboard page's
-    CPU through them. tests/test_widgets.py compares the two."""
+    CPU through them. tests/test_widgets.py compares the two. Its labels are text: a number would print
+    unlocalised, where a template localises it."""
 
     def render(self, name, value, attrs=None, renderer=None):
         widget = self.get_context(name, value, attrs)["widget"]
