@@ -6,6 +6,7 @@ import re
 
 import openpyxl
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from actions.models import Department, Indicator, Task
@@ -89,6 +90,27 @@ class DashboardFlowTests:
             page.emulate_media(media="screen")
         page.goto(f"{base}/supervision/")
         screenshot(page, "supervision")
+        assert page.problems == []
+
+    def test_the_leader_narrows_an_actions_ledger_to_one_unit(self, live_server, demo, page):
+        base = live_server.url
+        login(page, base, "leader", "planboard-demo")
+        tasks = Task.objects.filter(action__plan__year=2022, action__number=1)
+        # A unit that leads or shares some of the action's tasks, not all of them.
+        counts = {
+            unit: tasks.filter(Q(lead_department=unit) | Q(co_departments=unit)).distinct().count()
+            for unit in Department.objects.order_by("code")
+        }
+        unit, shown = next((unit, n) for unit, n in counts.items() if 0 < n < tasks.count())
+        page.goto(f"{base}/dashboards/actions/1/")
+        units = page.locator('form.filters select[name="department"]')
+        assert units.locator("option").count() == Department.objects.count() + 1  # and 全部
+        units.select_option(str(unit.pk))
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        assert f"department={unit.pk}" in page.url
+        assert page.locator("table.data-table").last.locator("tbody tr").count() == shown
+        assert units.input_value() == str(unit.pk)  # the choice stays chosen
         assert page.problems == []
 
 
